@@ -1,0 +1,1 @@
+"""Pure numerical fitting for in-vitro assays and microdialysis (imports nothing from behavscore)."""
