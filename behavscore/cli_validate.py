@@ -1,0 +1,187 @@
+"""The ``validate`` command: agreement of automatic scores with hand annotations (and between raters)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+
+from .agreement import AgreementReport, agreement_figure, compare
+from .annotations import AnnotationError, parse_behaviour_map, read_annotations
+
+PROTOCOL_WINDOWS_S = {"fst": (120.0, 360.0), "tst": (0.0, 360.0)}
+
+
+def parse_window(text: str) -> Optional[tuple[float, float]]:
+    """Parse ``"120-360"`` (also ``120:360``, ``120,360``) or ``fst`` / ``tst`` into (start_s, end_s).
+
+    Parameters
+    ----------
+    text : str
+        Window text; empty means all common seconds.
+
+    Returns
+    -------
+    (float, float) or None
+    """
+    s = (text or "").strip().casefold()
+    if not s:
+        return None
+    if s in PROTOCOL_WINDOWS_S:
+        return PROTOCOL_WINDOWS_S[s]
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(?:-|:|,|\.\.)\s*(\d+(?:\.\d+)?)", s)
+    if not m:
+        raise ValueError(f"--window {text!r}: expected start-end in seconds (e.g. 120-360), fst or tst")
+    start_s, end_s = float(m.group(1)), float(m.group(2))
+    if end_s <= start_s:
+        raise ValueError(f"--window {text!r}: end must be after start")
+    return start_s, end_s
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _package_version() -> str:
+    from . import __version__
+
+    return str(__version__)
+
+
+def _num(value: float, digits: int = 3) -> str:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def _results_table(reports: list[AgreementReport]) -> Table:
+    table = Table(title="Agreement (per second and per animal immobility)", show_lines=False)
+    table.add_column("measure")
+    for rep in reports:
+        table.add_column(rep.comparison, justify="right")
+    summaries = [rep.summary().iloc[0] for rep in reports]
+    rows: list[tuple[str, list[str]]] = [
+        ("animals compared", [str(int(s["n_animals"])) for s in summaries]),
+        ("seconds compared", [str(int(s["n_s"])) for s in summaries]),
+        ("accuracy (per second)", [_num(s["accuracy"]) for s in summaries]),
+        ("Cohen's kappa", [_num(s["kappa"]) for s in summaries]),
+    ]
+    for label in reports[0].labels:
+        rows.append((f"  kappa, {label}", [_num(s.get(f"kappa_{label}", math.nan)) for s in summaries]))
+    rows += [
+        ("Pearson r, immobility", [_num(s["pearson_r"]) for s in summaries]),
+        ("  95% CI", [f"{_num(s['pearson_r_ci95_low'])} to {_num(s['pearson_r_ci95_high'])}" for s in summaries]),
+        ("  p", [_num(s["pearson_p"], 4) for s in summaries]),
+        ("Bland–Altman bias (s)", [_num(s["bias_s"], 2) for s in summaries]),
+        ("  95% limits of agreement (s)", [f"{_num(s['loa_low_s'], 1)} to {_num(s['loa_high_s'], 1)}" for s in summaries]),
+    ]
+    for name, cells in rows:
+        table.add_row(name, *cells)
+    return table
+
+
+def validate(
+    auto: Annotated[Path, typer.Argument(help="Automatic per-second labels (seconds.csv) or any supported table.")],
+    human: Annotated[Path, typer.Argument(help="Hand annotations: BORIS tabular or aggregated export, or per-second CSV.")],
+    human2: Annotated[
+        Optional[Path], typer.Option("--human2", help="A second rater's annotations, for inter-rater agreement.")
+    ] = None,
+    map: Annotated[
+        str, typer.Option("--map", help='Lab behaviour names to labels, e.g. "Immobility=immobile,Struggling=mobile".')
+    ] = "",
+    window: Annotated[
+        str, typer.Option("--window", help="Seconds compared, start-end (e.g. 120-360), or fst (120-360) / tst (0-360).")
+    ] = "",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("validation"),
+    labels: Annotated[
+        str, typer.Option("--labels", help="'immobility' compares immobile vs mobile only (swimming, climbing -> mobile).")
+    ] = "",
+    default_label: Annotated[
+        str, typer.Option("--default-label", help="Label of time not covered by any annotated state.")
+    ] = "mobile",
+    subject_map: Annotated[
+        str, typer.Option("--subject-map", help='BORIS subject names to animal ids, e.g. "Mouse 1=m01,Mouse 2=m02".')
+    ] = "",
+) -> None:
+    """Compare automatic scores with hand annotations (and a second rater) second by second and per animal."""
+    console = Console()
+    err = Console(stderr=True)
+    try:
+        behaviour_map = parse_behaviour_map(map) if map else {}
+        win = parse_window(window)
+        animal_map = _parse_pairs(subject_map, "--subject-map")
+        inputs = {"auto": auto, "human": human}
+        if human2 is not None:
+            inputs["human2"] = human2
+        tables: dict[str, pd.DataFrame] = {}
+        for name, path in inputs.items():
+            if not path.is_file():
+                raise AnnotationError(f"{path.name}: file not found ({name})")
+            tables[name] = read_annotations(
+                path, behaviour_map=behaviour_map, default_label=default_label, animal_map=animal_map
+            )
+        pairs = [("auto", "human")]
+        if "human2" in tables:
+            pairs += [("auto", "human2"), ("human", "human2")]
+        reports = []
+        for a, b in pairs:
+            try:
+                reports.append(
+                    compare(tables[a], tables[b], window=win, labels=labels or None, names=(a, b))
+                )
+            except ValueError as exc:
+                raise ValueError(f"comparing {inputs[a].name} ({a}) with {inputs[b].name} ({b}): {exc}") from None
+        out.mkdir(parents=True, exist_ok=True)
+        pd.concat([r.summary() for r in reports], ignore_index=True).to_csv(out / "agreement.csv", index=False)
+        per_animal = pd.concat(
+            [r.per_animal.assign(comparison=r.comparison, a=r.name_a, b=r.name_b) for r in reports], ignore_index=True
+        )
+        first = ["comparison", "a", "b"]
+        per_animal[first + [c for c in per_animal.columns if c not in first]].to_csv(out / "per_animal.csv", index=False)
+        agreement_figure(reports, out / "agreement.png")
+        params = {
+            "command": "validate",
+            "behavscore_version": _package_version(),
+            "inputs": {k: {"file": p.name, "sha256": _sha256(p), "format": tables[k].attrs.get("format")} for k, p in inputs.items()},
+            "map": behaviour_map,
+            "subject_map": animal_map,
+            "window_s": list(win) if win else None,
+            "labels": labels or None,
+            "default_label": default_label,
+        }
+        (out / "validate_params.json").write_text(json.dumps(params, indent=2) + "\n")
+    except (AnnotationError, ValueError, OSError) as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+    console.print(_results_table(reports))
+    for name, df in tables.items():
+        n_points = int(df.attrs.get("ignored_point_events", 0) or 0)
+        if n_points:
+            console.print(f"note: {inputs[name].name}: {n_points} POINT event(s) ignored (not mapped)", markup=False)
+    for rep in reports:
+        for rec in rep.unmatched.itertuples(index=False):
+            console.print(
+                f"note: {rep.comparison}: animal '{rec.animal}' of video '{rec.video}' is only in {rec.only_in}; not compared",
+                markup=False,
+            )
+    console.print(f"wrote agreement.csv, per_animal.csv, agreement.png, validate_params.json to {out}", markup=False)
+
+
+def _parse_pairs(text: str, option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for part in re.split(r"[,;]", text or ""):
+        if not part.strip():
+            continue
+        m = re.match(r"^\s*(.+?)\s*[=:]\s*(.+?)\s*$", part)
+        if not m:
+            raise ValueError(f"{option} entry {part.strip()!r} is not of the form name=id")
+        pairs[m.group(1)] = m.group(2)
+    return pairs
