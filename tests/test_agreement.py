@@ -1,0 +1,220 @@
+"""Tests for agreement statistics against scikit-learn, SciPy and hand-computed examples."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.metrics import accuracy_score, cohen_kappa_score
+
+from behavscore.agreement import (
+    AgreementReport,
+    agreement_figure,
+    align,
+    bland_altman,
+    cohen_kappa,
+    compare,
+    confusion_matrix,
+    per_class_agreement,
+    per_second_agreement,
+    pearson,
+)
+
+
+def _table(video, animal, labels, start=0):
+    return pd.DataFrame({"video": video, "animal": animal, "second": range(start, start + len(labels)), "label": labels})
+
+
+# --------------------------------------------------------------------------- kappa
+
+
+def test_kappa_reproduces_the_textbook_50_pair_example():
+    # Two readers, 50 items: 20 yes/yes, 5 yes/no, 10 no/yes, 15 no/no -> p_o 0.7, p_e 0.5, kappa 0.4
+    a = ["yes"] * 20 + ["yes"] * 5 + ["no"] * 10 + ["no"] * 15
+    b = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
+    assert cohen_kappa(a, b) == pytest.approx(0.4, abs=1e-12)
+    counts = confusion_matrix(a, b, ["yes", "no"])
+    assert counts.to_numpy().tolist() == [[20, 5], [10, 15]]
+    assert per_second_agreement(a, b, ["yes", "no"]).iloc[0].to_dict() == pytest.approx(
+        {"n_s": 50, "accuracy": 0.7, "kappa": 0.4}
+    )
+
+
+@pytest.mark.parametrize("classes", [("immobile", "mobile"), ("immobile", "swimming", "climbing")])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_kappa_and_accuracy_match_scikit_learn(classes, seed):
+    rng = np.random.default_rng(seed)
+    a = rng.choice(classes, 500, p=np.linspace(1, 2, len(classes)) / np.linspace(1, 2, len(classes)).sum())
+    b = np.where(rng.random(500) < 0.7, a, rng.choice(classes, 500))
+    assert cohen_kappa(a, b, classes) == pytest.approx(cohen_kappa_score(a, b, labels=list(classes)), abs=1e-12)
+    row = per_second_agreement(a, b, classes).iloc[0]
+    assert row["accuracy"] == pytest.approx(accuracy_score(a, b))
+    assert row["kappa"] == pytest.approx(cohen_kappa_score(a, b))
+
+
+def test_per_class_kappa_is_the_kappa_of_class_versus_rest():
+    rng = np.random.default_rng(5)
+    classes = ("immobile", "swimming", "climbing")
+    a = rng.choice(classes, 400)
+    b = np.where(rng.random(400) < 0.6, a, rng.choice(classes, 400))
+    table = per_class_agreement(a, b, classes).set_index("label")
+    for lab in classes:
+        assert table.loc[lab, "kappa"] == pytest.approx(cohen_kappa_score(a == lab, b == lab), abs=1e-12)
+        n_a, n_b, both = (a == lab).sum(), (b == lab).sum(), ((a == lab) & (b == lab)).sum()
+        assert (table.loc[lab, "n_a_s"], table.loc[lab, "n_b_s"], table.loc[lab, "n_both_s"]) == (n_a, n_b, both)
+        assert table.loc[lab, "specific_agreement"] == pytest.approx(2 * both / (n_a + n_b))
+
+
+def test_kappa_is_undefined_when_both_raters_use_one_class():
+    assert math.isnan(cohen_kappa(["immobile"] * 5, ["immobile"] * 5, ["immobile", "mobile"]))
+
+
+def test_kappa_is_zero_for_chance_level_agreement():
+    a = ["x", "x", "y", "y"]
+    b = ["x", "y", "x", "y"]
+    assert cohen_kappa(a, b) == pytest.approx(0.0)
+
+
+# --------------------------------------------------------------------------- Pearson r and Bland–Altman
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pearson_matches_scipy_statistic_p_value_and_fisher_interval(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 240, 12)
+    y = x + rng.normal(0, 25, 12)
+    got = pearson(x, y).iloc[0]
+    ref = stats.pearsonr(x, y)
+    ci = ref.confidence_interval(0.95)
+    assert got["n"] == 12
+    assert got["r"] == pytest.approx(ref.statistic, abs=1e-12)
+    assert got["p_value"] == pytest.approx(ref.pvalue, rel=1e-9)
+    assert (got["ci95_low"], got["ci95_high"]) == pytest.approx((ci.low, ci.high), rel=1e-9)
+
+
+def test_pearson_is_nan_for_too_few_or_constant_values():
+    assert math.isnan(pearson([1, 2], [2, 3]).iloc[0]["r"])
+    assert math.isnan(pearson([5, 5, 5, 5], [1, 2, 3, 4]).iloc[0]["r"])
+
+
+def test_bland_altman_on_a_hand_computed_example():
+    auto = [101, 53, 155, 207]
+    human = [100, 50, 150, 200]
+    # differences 1, 3, 5, 7: bias 4, SD sqrt((9 + 1 + 1 + 9) / 3) = sqrt(20/3) = 2.5820, LoA 4 ± 5.0607
+    row = bland_altman(auto, human).iloc[0]
+    sd = math.sqrt(20 / 3)
+    assert row["n"] == 4
+    assert row["bias"] == pytest.approx(4.0)
+    assert row["sd_diff"] == pytest.approx(sd)
+    assert row["loa_low"] == pytest.approx(4 - 1.96 * sd)
+    assert row["loa_high"] == pytest.approx(4 + 1.96 * sd)
+    assert row["loa_low"] == pytest.approx(-1.0607, abs=1e-4)
+
+
+# --------------------------------------------------------------------------- compare
+
+
+@pytest.fixture
+def pair():
+    auto = pd.concat([
+        _table("videos/fst_01.mp4", "m1", ["mobile"] * 4 + ["immobile"] * 6),
+        _table("videos/fst_01.mp4", "m2", ["immobile"] * 10),
+        _table("videos/fst_02.mp4", "m3", ["mobile"] * 10),
+        _table("videos/fst_02.mp4", "m4", ["immobile"] * 3 + ["mobile"] * 7),
+        _table("videos/fst_03.mp4", "m9", ["mobile"] * 10),
+    ], ignore_index=True).assign(motion=0.1)
+    human = pd.concat([
+        _table("fst_01.mp4", "m1", ["mobile"] * 3 + ["immobile"] * 7),
+        _table("fst_01.mp4", "m2", ["immobile"] * 8 + ["mobile"] * 2),
+        _table("fst_02.mp4", "m3", ["mobile"] * 9 + ["immobile"]),
+        _table("fst_02.mp4", "m4", ["immobile"] * 5 + ["mobile"] * 5),
+    ], ignore_index=True)
+    return auto, human
+
+
+def test_compare_aligns_on_video_file_name_and_counts_immobility_per_animal(pair):
+    auto, human = pair
+    rep = compare(auto, human)
+    assert isinstance(rep, AgreementReport)
+    pa = rep.per_animal.set_index("animal")
+    assert pa.loc[["m1", "m2", "m3", "m4"], "immobility_a_s"].tolist() == [6, 10, 0, 3]
+    assert pa.loc[["m1", "m2", "m3", "m4"], "immobility_b_s"].tolist() == [7, 8, 1, 5]
+    assert pa["difference_s"].tolist() == [-1, 2, -1, -2]
+    assert pa.loc["m1", "accuracy"] == pytest.approx(0.9)
+    assert pa["n_s"].tolist() == [10] * 4
+    assert rep.unmatched[["video", "animal", "only_in"]].values.tolist() == [["fst_03.mp4", "m9", "auto"]]
+    ps = rep.per_second.iloc[0]
+    assert ps["n_s"] == 40
+    assert ps["accuracy"] == pytest.approx(34 / 40)
+    assert ps["kappa"] == pytest.approx(cohen_kappa_score(rep.aligned["label_a"], rep.aligned["label_b"]))
+    ba = rep.bland_altman.iloc[0]
+    assert ba["bias"] == pytest.approx(-0.5)
+    assert ba["sd_diff"] == pytest.approx(np.std([-1, 2, -1, -2], ddof=1))
+    assert rep.correlation.iloc[0]["r"] == pytest.approx(stats.pearsonr([6, 10, 0, 3], [7, 8, 1, 5]).statistic)
+
+
+def test_compare_window_keeps_seconds_from_start_up_to_but_excluding_end(pair):
+    auto, human = pair
+    rep = compare(auto, human, window=(2, 6))
+    assert sorted(set(rep.aligned["second"])) == [2, 3, 4, 5]
+    assert rep.per_animal.set_index("animal").loc["m1", ["immobility_a_s", "immobility_b_s"]].tolist() == [2, 3]
+    summary = rep.summary().iloc[0]
+    assert (summary["window_start_s"], summary["window_end_s"], summary["n_s"]) == (2.0, 6.0, 16)
+
+
+def test_compare_report_prints_the_headline_numbers(pair):
+    auto, human = pair
+    text = str(compare(auto, human, names=("machine", "rater A")))
+    assert "machine vs rater A" in text
+    assert "accuracy = 0.850" in text
+    assert "bias = -0.50 s" in text
+    assert "only one table" in text
+
+
+def test_compare_without_common_animals_is_a_clear_error():
+    a = _table("fst_01.mp4", "m1", ["immobile"] * 5)
+    b = _table("fst_09.mp4", "m1", ["immobile"] * 5)
+    with pytest.raises(ValueError, match=r"no common animals between auto and human: auto has m1 \(fst_01.mp4\)"):
+        compare(a, b)
+
+
+def test_compare_with_different_label_sets_is_a_clear_error_unless_collapsed():
+    a = _table("v.mp4", "m1", ["immobile", "swimming", "climbing", "immobile"])
+    b = _table("v.mp4", "m1", ["immobile", "mobile", "mobile", "mobile"])
+    with pytest.raises(ValueError, match="label sets differ.*labels='immobility'"):
+        compare(a, b)
+    rep = compare(a, b, labels="immobility")
+    assert rep.labels == ("immobile", "mobile")
+    assert rep.per_second.iloc[0]["accuracy"] == pytest.approx(0.75)
+
+
+def test_three_class_tables_are_compared_on_three_classes():
+    a = _table("v.mp4", "m1", ["immobile", "swimming", "climbing", "swimming"])
+    b = _table("v.mp4", "m1", ["immobile", "swimming", "swimming", "swimming"])
+    rep = compare(a, b)
+    assert rep.labels == ("immobile", "swimming", "climbing")
+    assert rep.confusion.loc["climbing", "swimming"] == 1
+    assert rep.per_second.iloc[0]["kappa"] == pytest.approx(cohen_kappa_score(a["label"], b["label"]))
+
+
+def test_align_rejects_duplicate_rows_and_window_outside_the_data():
+    a = _table("v.mp4", "m1", ["immobile"] * 3)
+    with pytest.raises(ValueError, match="several rows"):
+        align(pd.concat([a, a]), a)
+    with pytest.raises(ValueError, match="no common animals"):
+        align(a, a, window=(100, 200))
+
+
+def test_figure_is_written_as_png_with_scatter_and_bland_altman_panels(pair, tmp_path):
+    auto, human = pair
+    rep = compare(auto, human)
+    path = tmp_path / "agreement.png"
+    fig = agreement_figure([rep, compare(human, auto, names=("human", "auto"))], path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(fig.axes) == 2
+    scatter = fig.axes[0]
+    xs, ys = scatter.collections[0].get_offsets().T
+    assert sorted(zip(xs, ys)) == sorted(zip([7, 8, 1, 5], [6, 10, 0, 3]))
