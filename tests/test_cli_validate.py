@@ -1,0 +1,139 @@
+"""Tests for the ``validate`` command through a Typer test runner."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from behavscore.agreement import compare
+from behavscore.annotations import read_annotations
+from behavscore.cli_validate import parse_window, validate
+
+app = typer.Typer()
+
+
+@app.callback()
+def _main() -> None:
+    """Test application holding the validate command."""
+
+
+app.command("validate")(validate)
+runner = CliRunner()
+
+HEADER = "Observation id\tSubject\tBehavior\tBehavior type\tTime\tMedia file name\tMedia duration (s)\tFPS\n"
+
+
+def _boris(rows: list[tuple[str, str, str, float]], media="/data/fst_01.mp4", duration_s=20.0) -> str:
+    lines = [HEADER]
+    for subject, behaviour, kind, t in rows:
+        lines.append(f"obs1\t{subject}\t{behaviour}\t{kind}\t{t:.3f}\t{media}\t{duration_s:.3f}\t25.000\n")
+    return "".join(lines)
+
+
+@pytest.fixture
+def files(tmp_path):
+    auto = pd.DataFrame(
+        [("runs/fst_01.mp4", animal, s, "immobile" if s >= start else "mobile", 0.2)
+         for animal, start in (("m1", 8), ("m2", 12), ("m3", 5)) for s in range(20)],
+        columns=["video", "animal", "second", "label", "motion"],
+    )
+    auto_path = tmp_path / "seconds.csv"
+    auto.to_csv(auto_path, index=False)
+    human = tmp_path / "rater_a.tsv"
+    human.write_text(_boris([
+        ("m1", "Immobility", "START", 9.0), ("m2", "Immobility", "START", 11.5), ("m3", "Immobility", "START", 5.0),
+        ("m1", "Immobility", "STOP", 20.0), ("m2", "Immobility", "STOP", 20.0), ("m3", "Immobility", "STOP", 20.0),
+        ("m1", "Tail flick", "POINT", 3.0),
+    ]))
+    human2 = tmp_path / "rater_b.tsv"
+    human2.write_text(_boris([
+        ("m1", "Immobility", "START", 8.0), ("m1", "Immobility", "STOP", 20.0),
+        ("m2", "Immobility", "START", 13.0), ("m2", "Immobility", "STOP", 20.0),
+        ("m3", "Immobility", "START", 6.0), ("m3", "Immobility", "STOP", 20.0),
+    ]))
+    return auto_path, human, human2
+
+
+def test_validate_writes_agreement_tables_and_figure(files, tmp_path):
+    auto, human, _ = files
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["validate", str(auto), str(human), "--map", "Immobility=immobile",
+                                 "--window", "0-20", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "auto vs human" in result.output
+    assert "1 POINT event(s) ignored" in result.output
+    agreement = pd.read_csv(out / "agreement.csv")
+    expected = compare(
+        pd.read_csv(auto), read_annotations(human, behaviour_map={"Immobility": "immobile"}), window=(0, 20)
+    ).summary()
+    pd.testing.assert_frame_equal(agreement[expected.columns], expected, check_dtype=False)
+    # m1: auto 12 s, human 11 s; m2: 8 vs 9 (11.5 s start: tie at 11, centre inside); m3: 15 vs 15
+    per_animal = pd.read_csv(out / "per_animal.csv").set_index("animal")
+    assert per_animal["immobility_a_s"].tolist() == [12, 8, 15]
+    assert per_animal["immobility_b_s"].tolist() == [11, 9, 15]
+    assert set(per_animal["comparison"]) == {"auto vs human"}
+    assert (out / "agreement.png").read_bytes()[:4] == b"\x89PNG"
+    params = json.loads((out / "validate_params.json").read_text())
+    assert params["map"] == {"Immobility": "immobile"} and params["window_s"] == [0.0, 20.0]
+    assert params["inputs"]["human"]["format"] == "boris_events"
+
+
+def test_validate_with_a_second_rater_reports_machine_and_inter_rater_agreement(files, tmp_path):
+    auto, human, human2 = files
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["validate", str(auto), str(human), "--human2", str(human2),
+                                 "--map", "Immobility=immobile", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for name in ("auto vs human", "auto vs human2", "human vs human2"):
+        assert name in result.output
+    agreement = pd.read_csv(out / "agreement.csv")
+    assert agreement["comparison"].tolist() == ["auto vs human", "auto vs human2", "human vs human2"]
+    # auto and rater B disagree on one second of m2 (12 vs 13 s) and one of m3 (5 vs 6 s)
+    assert agreement.set_index("comparison").loc["auto vs human2", "accuracy"] == pytest.approx(58 / 60)
+
+
+def test_unknown_behaviour_exits_2_with_file_and_line_and_no_traceback(files, tmp_path):
+    auto, human, _ = files
+    result = runner.invoke(app, ["validate", str(auto), str(human), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "rater_a.tsv, line 2: unknown behaviour 'Immobility'" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_file_exits_2_naming_it(files, tmp_path):
+    auto, _, _ = files
+    result = runner.invoke(app, ["validate", str(auto), str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "nope.csv: file not found" in result.output
+
+
+def test_animals_that_do_not_match_exit_2_naming_both_files(files, tmp_path):
+    auto, _, _ = files
+    other = tmp_path / "other.tsv"
+    other.write_text(_boris([("m1", "Immobility", "START", 1.0), ("m1", "Immobility", "STOP", 2.0)], media="fst_77.mp4"))
+    result = runner.invoke(app, ["validate", str(auto), str(other), "--map", "Immobility=immobile",
+                                 "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "comparing seconds.csv (auto) with other.tsv (human): no common animals" in result.output
+
+
+def test_bad_options_exit_2_with_a_short_message(files, tmp_path):
+    auto, human, _ = files
+    for args, text in ((["--window", "late"], "--window 'late'"), (["--map", "Immobility"], "not of the form")):
+        result = runner.invoke(app, ["validate", str(auto), str(human), *args, "--out", str(tmp_path / "o")])
+        assert result.exit_code == 2
+        assert text in result.output and "Traceback" not in result.output
+
+
+def test_window_parsing_accepts_ranges_and_protocol_names():
+    assert parse_window("") is None
+    assert parse_window("fst") == (120.0, 360.0)
+    assert parse_window("TST") == (0.0, 360.0)
+    assert parse_window("120-360") == parse_window("120:360") == (120.0, 360.0)
+    with pytest.raises(ValueError):
+        parse_window("360-120")
