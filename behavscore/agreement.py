@@ -69,7 +69,7 @@ def _resolve_classes(la: set[str], lb: set[str], labels: LabelsArg, names: tuple
         raise ValueError(
             f"label sets differ: {names[0]} is {sa} ({', '.join(sorted(la))}), {names[1]} is {sb} "
             f"({', '.join(sorted(lb))}); compare immobility only with labels='immobility' "
-            "(swimming and climbing count as mobile)"
+            "(command line: --labels immobility; swimming and climbing then count as mobile)"
         )
     return (THREE_CLASS if "3-class" in sa + sb else TWO_CLASS), False
 
