@@ -696,7 +696,7 @@ def read_boris_events(
 
 def _read_boris_events_table(table, behaviour_map, default_label, duration_s, default_animal, animal_map):
     default = _check_default_label(default_label)
-    _require(table, "BORIS tabular-events export", [("behavior",), ("behavior type", "status"), ("time",)])
+    _require(table, "BORIS tabular-events export", [("Behavior",), ("Behavior type", "Status"), ("Time",)])
     ctx = _new_context(table, behaviour_map, default_animal, animal_map, duration_s)
     _events_intervals(ctx)
     return _context_to_seconds(ctx, default, "boris_events")
@@ -732,7 +732,7 @@ def read_boris_aggregated(
 
 def _read_boris_aggregated_table(table, behaviour_map, default_label, duration_s, default_animal, animal_map):
     default = _check_default_label(default_label)
-    _require(table, "BORIS aggregated-events export", [("behavior",), ("start (s)",), ("stop (s)",)])
+    _require(table, "BORIS aggregated-events export", [("Behavior",), ("Start (s)",), ("Stop (s)",)])
     ctx = _new_context(table, behaviour_map, default_animal, animal_map, duration_s)
     _aggregated_intervals(ctx)
     return _context_to_seconds(ctx, default, "boris_aggregated")

@@ -452,7 +452,15 @@ def test_missing_required_column_names_file_and_header_line(tmp_path):
             ["1.0", "v.mp4", "60", "30", "m1", "Immobility", ""]]
     write_rows(path, rows, ",")
     msg = _error(path, behaviour_map=MAP)
-    assert msg.startswith("old.csv, line 5: missing required column(s) 'behavior type' or 'status'")
+    assert msg.startswith("old.csv, line 5: missing required column(s) 'Behavior type' or 'Status'")
+    assert "'Time', 'Media file path'" in msg  # the columns found are listed
+
+
+def test_aggregated_export_without_stop_column_names_file_and_line(tmp_path):
+    path = tmp_path / "agg.tsv"
+    write_rows(path, [["Subject", "Behavior", "Behavior type", "Start (s)", "Media file name"],
+                      ["m1", "Immobility", "STATE", "1.0", "v.mp4"]], "\t")
+    assert _error(path, behaviour_map=MAP).startswith("agg.tsv, line 1: missing required column(s) 'Stop (s)'")
 
 
 def test_per_second_table_without_label_column_names_file_and_line(tmp_path):
