@@ -31,7 +31,7 @@ _KNOWN_COLUMNS = frozenset(
         "Observation id", "Observation date", "Description", "Observation type", "Source",
         "Time offset (s)", "Media duration (s)", "Total length", "FPS", "Subject", "Behavior",
         "Behavioral category", "Behavior type", "Status", "Time", "Media file name",
-        "Media file path", "Comment", "Start (s)", "Stop (s)", "Duration (s)",
+        "Media file path", "Media file", "Comment", "Start (s)", "Stop (s)", "Duration (s)",
         "video", "animal", "second", "label",
     )
 )
@@ -278,7 +278,7 @@ class _Context:
 
     def video_of(self, cells: list[str]) -> str:
         t = self.table
-        media = t.get(cells, "media file name", "media file path")
+        media = t.get(cells, "media file name", "media file path", "media file")
         if not media or media.casefold() in ("na", "not found"):
             media = t.get(cells, "source")
             if media:
@@ -716,8 +716,8 @@ def read_boris_aggregated(
     ----------
     path : str or Path
         CSV or TSV export with ``Subject``, ``Behavior``, ``Behavior type`` (STATE/POINT),
-        ``Start (s)``, ``Stop (s)``, ``Duration (s)``, ``Media file name`` (or ``Source``) and
-        ``Media duration (s)`` (or ``Total length``).
+        ``Start (s)``, ``Stop (s)``, ``Duration (s)``, ``Media file name`` (older versions:
+        ``Media file`` or ``Source``) and ``Media duration (s)`` (or ``Total length``).
     behaviour_map, default_label, duration_s, default_animal, animal_map
         As in :func:`read_boris_events`.
 

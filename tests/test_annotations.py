@@ -123,7 +123,9 @@ def boris_old_rows(intervals, names, media, pad: bool, offset_s: float = 0.0):
     return rows
 
 
-def boris_aggregated_rows(intervals, names, newer: bool, points=()):
+def boris_aggregated_rows(intervals, names, layout: str, points=()):
+    """Aggregated export; layout "newer" (Media file name), "source" (Source only) or "media_file"."""
+    newer = layout == "newer"
     if newer:
         header = ["Observation id", "Observation date", "Description", "Observation type", "Source",
                   "Time offset (s)", "Coding duration", "Media duration (s)", "FPS", "Subject",
@@ -137,6 +139,8 @@ def boris_aggregated_rows(intervals, names, newer: bool, points=()):
                   "Behavior", "Behavioral category", "Modifiers", "Behavior type", "Start (s)", "Stop (s)",
                   "Duration (s)", "Image index start", "Image index stop", "Image file path start",
                   "Image file path stop", "Comment start", "Comment stop"]
+    if layout == "media_file":
+        header = ["Media file" if h == "Source" else h for h in header]
     rows = [header]
     items = [(m, s, names[lab], "STATE", t0, t1) for m, s, lab, t0, t1 in intervals if lab in names]
     items += [(m, s, b, "POINT", t, t) for t, m, s, b in points]
@@ -208,13 +212,13 @@ def test_boris_time_offset_is_subtracted_from_event_times(tmp_path):
     pd.testing.assert_frame_equal(_four(got), truth[truth["video"] == "fst_01.mp4"].reset_index(drop=True), check_dtype=False)
 
 
-@pytest.mark.parametrize("newer", [True, False])
+@pytest.mark.parametrize("layout", ["newer", "source", "media_file"])
 @pytest.mark.parametrize("delimiter,suffix", [(",", ".csv"), ("\t", ".tsv")])
-def test_boris_aggregated_export_round_trips(tmp_path, newer, delimiter, suffix):
+def test_boris_aggregated_export_round_trips(tmp_path, layout, delimiter, suffix):
     truth, intervals = make_truth(11, three_class=True)
     points = [(20.2, "/lab/videos/fst_01.mp4", "m2", "Head shake")]
     path = tmp_path / f"aggregated{suffix}"
-    write_rows(path, boris_aggregated_rows(intervals, THREE_CLASS_NAMES, newer, points), delimiter)
+    write_rows(path, boris_aggregated_rows(intervals, THREE_CLASS_NAMES, layout, points), delimiter)
     got = read_annotations(path, behaviour_map={"Immobility": "immobile", "Swimming": "swimming", "Climbing": "climbing"})
     assert got.attrs["format"] == "boris_aggregated"
     assert got.attrs["ignored_point_events"] == 1
