@@ -515,7 +515,7 @@ def _label_bin(segments: list[tuple[int, int, str]], bin_start: int, bin_end: in
 
 
 def n_complete_seconds(duration_s: float) -> int:
-    """Number of 1-s bins in a video: bins more than half inside ``[0, duration_s)``.
+    """Number of 1-s bins in a video: whole seconds, plus a last bin at least half inside the video.
 
     Parameters
     ----------
@@ -525,10 +525,9 @@ def n_complete_seconds(duration_s: float) -> int:
     Returns
     -------
     int
-        ``ceil(duration_s - 0.5)`` (0 for durations up to half a second).
+        ``floor(duration_s + 0.5)``, the scorer's rule for its per-second table.
     """
-    duration_ms = _to_ms(duration_s)
-    return max(0, -(-(duration_ms - 500) // 1000))
+    return max(0, (_to_ms(duration_s) + 500) // 1000)
 
 
 def intervals_to_seconds(
@@ -566,7 +565,7 @@ def intervals_to_seconds(
     A bin takes the label covering most of it (computed in whole milliseconds). An exact tie
     (e.g. a bout starting at 10.5 s) goes to the label at the bin's centre, ``second + 0.5``; with
     half-open intervals a bout starting at x.5 s claims second x and a bout ending at x.5 s does
-    not. A video has ``ceil(duration_s - 0.5)`` bins, so a last partial bin is kept when more than
+    not. A video has ``floor(duration_s + 0.5)`` bins, so a last partial bin is kept when at least
     half of it lies inside the video and is labelled by the part inside. Overlapping intervals
     of the same animal with different labels raise :class:`AnnotationError`; overlapping intervals
     with the same label are merged.

@@ -274,10 +274,11 @@ def test_uncovered_time_gets_the_default_label():
     assert got["label"].tolist() == ["swimming", "swimming", "immobile", "immobile", "swimming", "swimming"]
 
 
-def test_number_of_bins_keeps_a_last_bin_more_than_half_inside_the_video():
+def test_number_of_bins_keeps_a_last_bin_at_least_half_inside_the_video():
     assert n_complete_seconds(360.0) == 360
     assert n_complete_seconds(359.87) == 360
-    assert n_complete_seconds(359.5) == 359
+    assert n_complete_seconds(359.5) == 360
+    assert n_complete_seconds(359.49) == 359
     assert n_complete_seconds(0.4) == 0
 
 
