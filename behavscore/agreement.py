@@ -189,15 +189,17 @@ def confusion_matrix(y_a: Sequence[str], y_b: Sequence[str], labels: Sequence[st
     DataFrame
         ``labels`` x ``labels`` counts; rows are ``y_a``, columns ``y_b``.
     """
-    ya, yb = np.asarray(y_a, dtype=object), np.asarray(y_b, dtype=object)
+    ya, yb = np.asarray(y_a, dtype=object).ravel(), np.asarray(y_b, dtype=object).ravel()
     if ya.shape != yb.shape:
         raise ValueError(f"paired labels differ in length: {ya.size} and {yb.size}")
-    index = {lab: i for i, lab in enumerate(labels)}
-    counts = np.zeros((len(labels), len(labels)), dtype=np.int64)
-    for u, v in zip(ya, yb):
-        if u not in index or v not in index:
-            raise ValueError(f"label {u if u not in index else v!r} not in labels {list(labels)}")
-        counts[index[u], index[v]] += 1
+    k = len(labels)
+    codes = []
+    for y in (ya, yb):
+        code = pd.Categorical(y, categories=list(labels)).codes.astype(np.int64)
+        if (code < 0).any():
+            raise ValueError(f"label {y[code < 0][0]!r} not in labels {list(labels)}")
+        codes.append(code)
+    counts = np.bincount(codes[0] * k + codes[1], minlength=k * k).reshape(k, k)
     return pd.DataFrame(
         counts, index=pd.Index(list(labels), name=names[0]), columns=pd.Index(list(labels), name=names[1])
     )
