@@ -219,8 +219,10 @@ def test_boris_aggregated_export_round_trips(tmp_path, layout, delimiter, suffix
     points = [(20.2, "/lab/videos/fst_01.mp4", "m2", "Head shake")]
     path = tmp_path / f"aggregated{suffix}"
     write_rows(path, boris_aggregated_rows(intervals, THREE_CLASS_NAMES, layout, points), delimiter)
-    got = read_annotations(path, behaviour_map={"Immobility": "immobile", "Swimming": "swimming", "Climbing": "climbing"})
+    mapping = {"Immobility": "immobile", "Swimming": "swimming", "Climbing": "climbing"}
+    got = read_annotations(path, behaviour_map=mapping)
     assert got.attrs["format"] == "boris_aggregated"
+    pd.testing.assert_frame_equal(got, read_boris_aggregated(path, behaviour_map=mapping))
     assert got.attrs["ignored_point_events"] == 1
     pd.testing.assert_frame_equal(_four(got), truth, check_dtype=False)
 
