@@ -1,0 +1,207 @@
+"""Score one video: decode once, then per-second labels and per-animal summaries."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .per_second import n_bins, per_second
+from .protocols import Protocol, get_protocol
+from .scorers import Scorer, resolve_scorer
+from .signals import MotionSignals, Roi, SignalParams, compute_signals
+from .summary import per_minute, summarise_animal
+from .threshold import DEFAULT_THRESHOLD_PCT
+from .video import VideoError, probe
+
+#: An ROI "moves" when, in its 90th-percentile second, at least this share of it changes per frame.
+MOVING_FRACTION = 0.002
+#: Decoded duration may fall short of the window's end by this much before it is an error.
+SHORTFALL_TOLERANCE_S = 1.0
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Scores of one video.
+
+    Attributes
+    ----------
+    seconds : pandas.DataFrame
+        ``video, animal, second, label, motion, p_<class>...`` (the ``seconds.csv`` contract).
+    summary : pandas.DataFrame
+        One row per animal (the ``summary.csv`` contract).
+    minutes : pandas.DataFrame
+        Per-minute bins of the window.
+    signals : MotionSignals
+        The per-frame signals, for re-scoring without decoding again.
+    protocol : Protocol
+        Protocol and window actually scored.
+    warnings : list of str
+        Things a scientist should know (truncated file, clipped window, no animal found).
+    """
+
+    seconds: pd.DataFrame
+    summary: pd.DataFrame
+    minutes: pd.DataFrame
+    signals: MotionSignals
+    protocol: Protocol
+    warnings: list[str] = field(default_factory=list)
+
+
+def _as_rois(rois: Sequence | None) -> list[Roi] | None:
+    if rois is None:
+        return None
+    out = []
+    for r in rois:
+        if isinstance(r, Roi):
+            out.append(r)
+            continue
+        if len(r) != 5:
+            raise ValueError(f"ROI {r!r} must be (animal, x, y, w, h)")
+        animal, x, y, w, h = r
+        out.append(Roi(str(animal), int(x), int(y), int(w), int(h)))
+    return out
+
+
+def check_duration(signals: MotionSignals, protocol: Protocol) -> tuple[Protocol, list[str]]:
+    """Compare decoded length with the header and the window; clip or refuse.
+
+    Returns
+    -------
+    protocol, warnings
+        The protocol with its window clipped to the whole seconds decoded (when short by at
+        most ``SHORTFALL_TOLERANCE_S``), and warnings about header/decoded mismatches.
+
+    Raises
+    ------
+    VideoError
+        The video is too short for the scored window.
+    """
+    warnings = []
+    n, claimed, fps = signals.n_frames, signals.n_frames_claimed, signals.fps
+    if claimed > 0 and n < claimed - max(2, 0.01 * claimed):
+        warnings.append(
+            f"{signals.video}: decoded {n} frames but the header claims {claimed}; the file is probably truncated"
+        )
+    elif claimed > 0 and n > claimed + max(2, 0.01 * claimed):
+        warnings.append(f"{signals.video}: decoded {n} frames, more than the {claimed} the header claims")
+    duration_s = n / fps
+    whole_s = float(n_bins(n, fps))
+    if duration_s + SHORTFALL_TOLERANCE_S < protocol.window_end_s:
+        raise VideoError(
+            f"{signals.video}: too short: {duration_s:.1f} s decoded ({n} frames at {fps:g} frames/s), "
+            f"but the {protocol.name} window ends at {protocol.window_end_s:g} s"
+            + (f" (header claims {claimed} frames: truncated file?)" if claimed > n + 2 else "")
+        )
+    if whole_s < protocol.window_end_s:
+        warnings.append(f"{signals.video}: window end clipped from {protocol.window_end_s:g} s to {whole_s:g} s (video length)")
+        protocol = replace(protocol, window_end_s=whole_s)
+    return protocol, warnings
+
+
+def animal_present(signals: MotionSignals, seconds: pd.DataFrame) -> dict[str, bool]:
+    """An animal is present when it looks like one or when its ROI really moves."""
+    out = {}
+    for row in signals.per_roi.itertuples():
+        changed = seconds.loc[seconds["animal"] == row.animal, "changed_px"].to_numpy()
+        p90 = float(np.nanpercentile(changed, 90)) if np.isfinite(changed).any() else 0.0
+        out[row.animal] = bool(row.animal_found) or p90 >= MOVING_FRACTION * row.roi_w * row.roi_h
+    return out
+
+
+def score_signals(
+    signals: MotionSignals,
+    protocol: str | Protocol = "fst",
+    model: str | Scorer = "default",
+    window: tuple[float, float] | None = None,
+    threshold_pct: float = DEFAULT_THRESHOLD_PCT,
+    min_bout_s: float = 1.0,
+) -> ScoreResult:
+    """Label and summarise already-computed motion signals (no video decoding).
+
+    Parameters are those of :func:`score_video`; see there.
+    """
+    proto = get_protocol(protocol, window)
+    scorer = resolve_scorer(model, proto.name, threshold_pct, min_bout_s)
+    proto, warnings = check_duration(signals, proto)
+    proto = replace(proto, labels=tuple(scorer.labels))
+    table = per_second(signals)
+    present = animal_present(signals, table)
+    predicted = scorer.predict(table)
+    p_cols = [f"p_{c}" for c in scorer.labels]
+    seconds = pd.concat([table[["video", "animal", "second"]], predicted[["label"]], table[["motion"]], predicted[p_cols]], axis=1)
+    absent = ~seconds["animal"].map(present)
+    seconds.loc[absent, ["label"]] = None
+    seconds.loc[absent, p_cols] = np.nan
+
+    rows = []
+    for roi in signals.rois:
+        base = {"video": signals.video.name, "animal": roi.animal}
+        mine = seconds[seconds["animal"] == roi.animal]
+        if present[roi.animal]:
+            rows.append({**base, **summarise_animal(mine, proto, min_bout_s), "model": scorer.name, "status": "ok"})
+        else:
+            empty = summarise_animal(mine.iloc[:0], proto, min_bout_s)
+            empty.update({k: np.nan for k in empty if k.endswith("_s") and k not in ("window_start_s", "window_end_s")})
+            empty.update(immobility_pct=np.nan, bouts=np.nan)
+            rows.append({**base, **empty, "model": scorer.name, "status": "no_animal"})
+            warnings.append(f"{signals.video}: ROI {roi.animal!r}: nothing that moves or looks like an animal; no immobility reported")
+    summary = pd.DataFrame(rows)
+    extras = [c for c in summary.columns if c in ("longest_bout_s",)]
+    lead = [c for c in summary.columns if c not in extras]
+    summary = summary[lead + extras]
+    minutes = per_minute(seconds[~absent], proto)
+    return ScoreResult(seconds=seconds, summary=summary, minutes=minutes, signals=signals, protocol=proto, warnings=warnings)
+
+
+def score_video(
+    path: str | os.PathLike,
+    protocol: str | Protocol = "fst",
+    rois: Sequence | None = None,
+    model: str | Scorer = "default",
+    window: tuple[float, float] | None = None,
+    threshold_pct: float = DEFAULT_THRESHOLD_PCT,
+    min_bout_s: float = 1.0,
+    signal_params: SignalParams = SignalParams(),
+) -> ScoreResult:
+    """Score immobility in one FST or TST video.
+
+    Parameters
+    ----------
+    path : path-like
+        Video file (anything FFmpeg decodes: mp4, avi, mov, wmv, ...).
+    protocol : {"fst", "tst"} or Protocol
+        FST scores 120–360 s, TST 0–360 s by default.
+    rois : list of (animal, x, y, w, h), optional
+        One pixel rectangle per animal; ``None`` = the whole frame, animal id = file stem.
+    model : str or Scorer
+        ``"default"``, ``"threshold"`` or a scorer object.
+    window : (start_s, end_s), optional
+        Overrides the protocol's scored window.
+    threshold_pct : float
+        Immobility threshold of the threshold scorer: motion index (% of the animal's area
+        changing per frame) below which a second is immobile.
+    min_bout_s : float
+        Minimum immobile bout length in seconds.
+    signal_params : SignalParams
+        Settings of the decoding pass (noise cut-off).
+
+    Returns
+    -------
+    ScoreResult
+        ``.seconds`` and ``.summary`` in the column contracts, plus per-minute bins and the
+        per-frame signals.
+
+    Raises
+    ------
+    VideoError
+        Missing, empty, unreadable, truncated or too-short video, or an ROI outside the frame;
+        the message names the file.
+    """
+    info = probe(path)
+    get_protocol(protocol, window)  # fail on a bad protocol before the expensive pass
+    signals = compute_signals(info.path, _as_rois(rois), signal_params, info)
+    return score_signals(signals, protocol, model, window, threshold_pct, min_bout_s)

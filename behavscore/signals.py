@@ -1,0 +1,287 @@
+"""Per-ROI motion signals for every frame, computed in one decoding pass."""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from .appearance import find_animal
+from .video import MIN_FRAMES, VideoError, VideoInfo, iter_luma, probe
+
+
+#: Per-frame signals, in this order in the pass's array.
+SIGNAL_NAMES = [
+    "changed_px", "diff_mean_dn", "motion_x_px", "motion_y_px", "motion_sd_x_px", "motion_sd_y_px", "frame_luma_dn",
+]
+N_SIGNALS = len(SIGNAL_NAMES)
+#: ROIs whose short side is at least twice this are measured at half resolution.
+HALF_RES_MIN_SIDE_PX = 120
+
+
+@dataclass(frozen=True)
+class Roi:
+    """One animal's compartment: a pixel rectangle ``(x, y, w, h)`` in the frame."""
+
+    animal: str
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def area_px(self) -> int:
+        return self.w * self.h
+
+
+@dataclass(frozen=True)
+class SignalParams:
+    """Settings of the decoding pass.
+
+    Attributes
+    ----------
+    noise_k : float
+        A pixel counts as changed when its frame-to-frame luma difference exceeds
+        ``noise_k`` robust standard deviations of the difference noise measured in the video.
+    min_cutoff_dn : float
+        Lower bound of that cut-off in luma levels (digital numbers); compressed video often
+        has no measurable noise in static areas.
+    calibration_frames : int
+        Frames at the start of the video used to measure the noise.
+    reservoir_frames : int
+        How many down-scaled frames are kept (evenly spread over the video, whatever its
+        length) to estimate each animal's appearance and size.
+    diff_lag_s : float
+        Time between the two frames compared (rounded to whole frames, at least one). A fixed
+        time rather than a fixed frame count keeps the motion index comparable across frame
+        rates, and spans duplicated frames that some cameras insert.
+    """
+
+    noise_k: float = 4.0
+    min_cutoff_dn: float = 10.0
+    calibration_frames: int = 50
+    reservoir_frames: int = 48
+    diff_lag_s: float = 0.2
+
+    def lag_frames(self, fps: float) -> int:
+        """Frames between the two frames that are differenced (at least 1)."""
+        return max(1, int(round(self.diff_lag_s * fps)))
+
+
+@dataclass(frozen=True)
+class MotionSignals:
+    """The result of the decoding pass over one video.
+
+    Attributes
+    ----------
+    video : Path
+        The video file.
+    fps : float
+        Frame rate used for timing.
+    n_frames : int
+        Frames actually decoded.
+    n_frames_claimed : int
+        Frames the file header claims (0 if unknown).
+    rois : tuple of Roi
+    frames : pandas.DataFrame
+        One row per frame and ROI: ``animal, frame, changed_px, diff_mean_dn, motion_x_px,
+        motion_y_px, motion_sd_x_px, motion_sd_y_px, frame_luma_dn``. Frame ``i`` is compared
+        with frame ``i - lag`` (``params.diff_lag_s``); the first ``lag`` frames hold NaN.
+        Positions are relative to the ROI's top-left corner.
+    per_roi : pandas.DataFrame
+        One row per ROI: ``animal, roi_x, roi_y, roi_w, roi_h, noise_sd_dn, cutoff_dn,
+        animal_area_px, animal_found`` (appearance of an animal-like blob).
+    params : SignalParams
+    """
+
+    video: Path
+    fps: float
+    n_frames: int
+    n_frames_claimed: int
+    rois: tuple[Roi, ...]
+    frames: pd.DataFrame
+    per_roi: pd.DataFrame
+    params: SignalParams = field(default_factory=SignalParams)
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_frames / self.fps
+
+
+def whole_frame_roi(info: VideoInfo, animal: str) -> Roi:
+    """The ROI covering the whole frame."""
+    return Roi(animal, 0, 0, info.width_px, info.height_px)
+
+
+def check_rois(rois: Sequence[Roi], info: VideoInfo) -> None:
+    """Raise VideoError when an ROI is empty or not inside the frame."""
+    seen: set[str] = set()
+    for r in rois:
+        if r.animal in seen:
+            raise VideoError(f"{info.path}: animal id {r.animal!r} is given twice; each ROI needs its own id")
+        seen.add(r.animal)
+        if r.w <= 1 or r.h <= 1:
+            raise VideoError(f"{info.path}: ROI of {r.animal!r} is empty ({r.w}x{r.h} px)")
+        if r.x < 0 or r.y < 0 or r.x + r.w > info.width_px or r.y + r.h > info.height_px:
+            raise VideoError(
+                f"{info.path}: ROI of {r.animal!r} (x={r.x}, y={r.y}, w={r.w}, h={r.h}) lies outside "
+                f"the {info.width_px}x{info.height_px} frame"
+            )
+
+
+def _scaled(r: Roi, f: float) -> Roi:
+    if f == 1.0:
+        return r
+    x0, y0 = int(np.floor(r.x * f)), int(np.floor(r.y * f))
+    return Roi(r.animal, x0, y0, int(np.ceil((r.x + r.w) * f)) - x0, int(np.ceil((r.y + r.h) * f)) - y0)
+
+
+def n_hint(info: VideoInfo) -> int:
+    """Rows to pre-allocate: the header's frame count (grown if the file holds more)."""
+    return max(info.n_frames_claimed, 16) + 1
+
+
+def _noise_sd(diffs: Iterable[np.ndarray]) -> float:
+    """Robust SD of frame-difference noise: 1.4826 x median |difference|, median over frames."""
+    values = [1.4826 * float(np.median(d)) for d in diffs]
+    return float(np.median(values)) if values else 0.0
+
+
+class _Reservoir:
+    """Down-scaled frames evenly spread over a stream of unknown length, in bounded memory."""
+
+    def __init__(self, size: int, scale: float):
+        self.size, self.scale = size, scale
+        self.stride, self.frames, self.index = 1, [], []
+
+    def offer(self, i: int, frame: np.ndarray) -> None:
+        if i % self.stride:
+            return
+        small = frame if self.scale == 1 else cv2.resize(frame, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
+        self.frames.append(small)
+        self.index.append(i)
+        if len(self.frames) >= 2 * self.size:
+            self.frames, self.index, self.stride = self.frames[::2], self.index[::2], self.stride * 2
+
+
+def compute_signals(
+    path: str | os.PathLike,
+    rois: Sequence[Roi] | None = None,
+    params: SignalParams = SignalParams(),
+    info: VideoInfo | None = None,
+) -> MotionSignals:
+    """Decode a video once and compute every per-frame motion signal for each ROI.
+
+    Parameters
+    ----------
+    path : path-like
+        Video file.
+    rois : sequence of Roi, optional
+        Compartments to measure; ``None`` = the whole frame, animal id = the file stem.
+    params : SignalParams
+        Settings of the pass.
+    info : VideoInfo, optional
+        Result of :func:`behavscore.video.probe`.
+
+    Returns
+    -------
+    MotionSignals
+
+    Notes
+    -----
+    Changed pixels are those whose absolute luma difference to the frame ``diff_lag_s`` earlier exceeds a
+    cut-off calibrated from the first ``calibration_frames`` frames of the video itself
+    (``max(min_cutoff_dn, noise_k * noise_sd)``), so no empty-arena recording is needed.
+    Only the calibration frames and a fixed-size reservoir of down-scaled frames are held in
+    memory, whatever the video's length.
+    """
+    info = info or probe(path)
+    rois = tuple(rois) if rois else (whole_frame_roi(info, info.path.stem),)
+    check_rois(rois, info)
+    stream = iter_luma(info.path, info)
+
+    calibration: list[np.ndarray] = []
+    for frame in stream:
+        calibration.append(frame)
+        if len(calibration) >= params.calibration_frames:
+            break
+    if len(calibration) < MIN_FRAMES:
+        raise VideoError(f"{info.path}: only {len(calibration)} frame could be decoded; at least {MIN_FRAMES} are needed")
+
+    # Large frames are measured at half resolution: 4x less work, same motion (counts are
+    # reported in full-resolution pixels).
+    half = min(min(r.w, r.h) for r in rois) >= 2 * HALF_RES_MIN_SIDE_PX
+    f = 0.5 if half else 1.0
+    sr = [_scaled(r, f) for r in rois]
+    cal = [cv2.resize(c, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) for c in calibration] if half else calibration
+    noise_sd = [_noise_sd(cv2.absdiff(b[r.y : r.y + r.h, r.x : r.x + r.w], a[r.y : r.y + r.h, r.x : r.x + r.w]) for a, b in zip(cal[:-1], cal[1:])) for r in sr]
+    cutoffs = [max(params.min_cutoff_dn, params.noise_k * sd) for sd in noise_sd]
+    del cal
+    px_per_px = 1.0 / (f * f)
+    reservoir = _Reservoir(params.reservoir_frames, min(1.0, 320.0 / (f * max(info.width_px, info.height_px))))
+    k = len(rois)
+    rows = np.full((n_hint(info), k, N_SIGNALS), np.nan)
+    xs = [np.arange(r.w, dtype=np.float64) / f for r in sr]
+    ys = [np.arange(r.h, dtype=np.float64) / f for r in sr]
+    lag = params.lag_frames(info.fps)
+    history: collections.deque[np.ndarray] = collections.deque(maxlen=lag)
+    n = 0
+    for frame in itertools.chain(calibration, stream):
+        if half:
+            frame = cv2.resize(frame, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        reservoir.offer(n, frame)
+        mean = cv2.mean(frame)[0]
+        if n >= rows.shape[0]:
+            rows = np.concatenate([rows, np.full_like(rows, np.nan)])
+        rows[n, :, 6] = mean
+        if len(history) == lag:
+            diff = cv2.absdiff(frame, history[0])
+            out = rows[n]
+            for j, r in enumerate(sr):
+                d = diff[r.y : r.y + r.h, r.x : r.x + r.w]
+                mask = cv2.threshold(d, cutoffs[j], 1, cv2.THRESH_BINARY)[1]
+                changed = cv2.countNonZero(mask)
+                out[j, 0] = changed * px_per_px
+                out[j, 1] = cv2.sumElems(d)[0] / (r.w * r.h)
+                if changed:
+                    cx = cv2.reduce(mask, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+                    cy = cv2.reduce(mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+                    mx, my = xs[j] @ cx / changed, ys[j] @ cy / changed
+                    out[j, 2], out[j, 3] = mx, my
+                    out[j, 4] = np.sqrt(max((xs[j] ** 2) @ cx / changed - mx * mx, 0.0))
+                    out[j, 5] = np.sqrt(max((ys[j] ** 2) @ cy / changed - my * my, 0.0))
+        history.append(frame)
+        n += 1
+        if n == len(calibration):
+            calibration.clear()  # release the buffered frames once they are processed
+
+    data = rows[:n]
+    names = SIGNAL_NAMES
+    frames = pd.concat(
+        [
+            pd.DataFrame({"animal": r.animal, "frame": np.arange(n), **{c: data[:, j, i] for i, c in enumerate(names)}})
+            for j, r in enumerate(rois)
+        ],
+        ignore_index=True,
+    )
+    per_roi = []
+    for j, r in enumerate(rois):
+        found = find_animal(reservoir.frames, sr[j], reservoir.scale)
+        per_roi.append(
+            {
+                "animal": r.animal, "roi_x": r.x, "roi_y": r.y, "roi_w": r.w, "roi_h": r.h,
+                "noise_sd_dn": noise_sd[j], "cutoff_dn": cutoffs[j],
+                "animal_area_px": found.area_px * px_per_px, "animal_found": found.found,
+            }
+        )
+    return MotionSignals(
+        video=info.path, fps=info.fps, n_frames=n, n_frames_claimed=info.n_frames_claimed,
+        rois=rois, frames=frames, per_roi=pd.DataFrame(per_roi), params=params,
+    )

@@ -1,0 +1,84 @@
+"""Per-animal summaries of labelled seconds over the protocol window, and per-minute bins."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .bouts import immobile_bouts
+from .protocols import Protocol
+
+SUMMARY_COLUMNS = [
+    "protocol", "window_start_s", "window_end_s", "immobility_s", "immobility_pct",
+    "latency_s", "bouts", "mean_bout_s",
+]
+
+
+def in_window(seconds: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
+    """Rows whose 1-s bin lies inside the protocol's window."""
+    s = seconds["second"]
+    return seconds[(s >= protocol.window_start_s) & (s + 1 <= protocol.window_end_s)]
+
+
+def summarise_animal(labelled: pd.DataFrame, protocol: Protocol, min_bout_s: float = 1.0) -> dict:
+    """Summary of one animal's labelled seconds over the protocol window.
+
+    Parameters
+    ----------
+    labelled : pandas.DataFrame
+        One animal's rows with ``second`` and ``label``.
+    protocol : Protocol
+        Gives the scored window.
+    min_bout_s : float
+        Shortest immobile bout counted for ``bouts`` and ``latency_s``.
+
+    Returns
+    -------
+    dict
+        ``protocol, window_start_s, window_end_s, immobility_s, immobility_pct, latency_s,
+        bouts, mean_bout_s, longest_bout_s`` and, with 3-class labels, ``swimming_s,
+        climbing_s``. ``latency_s`` (time from window start to the first immobile bout of at
+        least ``min_bout_s``) is NaN when there is no such bout.
+    """
+    w = in_window(labelled, protocol).sort_values("second")
+    labels = w["label"].to_numpy()
+    n = len(w)
+    bouts = immobile_bouts(labels, w["second"].to_numpy(), min_bout_s)
+    immobility_s = float(np.sum(labels == "immobile"))
+    row = {
+        "protocol": protocol.name,
+        "window_start_s": protocol.window_start_s,
+        "window_end_s": protocol.window_end_s,
+        "immobility_s": immobility_s,
+        "immobility_pct": 100.0 * immobility_s / n if n else np.nan,
+        "latency_s": float(bouts["start_s"].iloc[0] - protocol.window_start_s) if len(bouts) else np.nan,
+        "bouts": int(len(bouts)),
+        "mean_bout_s": float(bouts["duration_s"].mean()) if len(bouts) else 0.0,
+        "longest_bout_s": float(bouts["duration_s"].max()) if len(bouts) else 0.0,
+    }
+    if "swimming" in protocol.labels:
+        row["swimming_s"] = float(np.sum(labels == "swimming"))
+        row["climbing_s"] = float(np.sum(labels == "climbing"))
+    return row
+
+
+def per_minute(labelled: pd.DataFrame, protocol: Protocol, bin_s: float = 60.0) -> pd.DataFrame:
+    """Seconds of each label in consecutive bins (default 60 s) of the scored window.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``video, animal, bin_start_s, bin_end_s, seconds_scored, immobility_s`` (+ ``swimming_s,
+        climbing_s`` for 3-class FST), one row per animal and bin.
+    """
+    w = in_window(labelled, protocol)
+    start = (w["second"] - protocol.window_start_s) // bin_s * bin_s + protocol.window_start_s
+    g = w.assign(bin_start_s=start.astype(float)).groupby(["video", "animal", "bin_start_s"], sort=False)
+    out = g.size().rename("seconds_scored").to_frame()
+    out["immobility_s"] = g["label"].apply(lambda s: float((s == "immobile").sum()))
+    if "swimming" in protocol.labels:
+        out["swimming_s"] = g["label"].apply(lambda s: float((s == "swimming").sum()))
+        out["climbing_s"] = g["label"].apply(lambda s: float((s == "climbing").sum()))
+    out = out.reset_index()
+    out.insert(3, "bin_end_s", np.minimum(out["bin_start_s"] + bin_s, protocol.window_end_s))
+    return out

@@ -1,0 +1,160 @@
+"""Streaming luma reader: decode each frame once, validate what the file claims against what it holds."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+#: Below this many decodable frames a file cannot give even one frame difference.
+MIN_FRAMES = 2
+
+
+class VideoError(ValueError):
+    """A video file that cannot be scored; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video file is, as measured by decoding it (not only as its header claims).
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    width_px, height_px : int
+        Frame size in pixels.
+    fps : float
+        Frame rate used for timing (the container's claim, checked for plausibility).
+    n_frames_claimed : int
+        Frame count the container header claims (0 when it does not say).
+    """
+
+    path: Path
+    width_px: int
+    height_px: int
+    fps: float
+    n_frames_claimed: int
+
+    @property
+    def duration_claimed_s(self) -> float:
+        """Duration implied by the header's frame count and frame rate."""
+        return self.n_frames_claimed / self.fps if self.fps > 0 else 0.0
+
+
+def _open(path: Path) -> cv2.VideoCapture:
+    if not path.exists():
+        raise VideoError(f"{path}: file not found")
+    if path.is_dir():
+        raise VideoError(f"{path}: is a folder, not a video file")
+    if os.path.getsize(path) == 0:
+        raise VideoError(f"{path}: file is empty (0 bytes)")
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    if not cap.isOpened():
+        cap.release()
+        raise VideoError(f"{path}: not a readable video (the decoder could not open it; is it corrupt or not a video?)")
+    return cap
+
+
+def probe(path: str | os.PathLike) -> VideoInfo:
+    """Read a video's header and check it is plausible.
+
+    Parameters
+    ----------
+    path : path-like
+        Video file.
+
+    Returns
+    -------
+    VideoInfo
+
+    Raises
+    ------
+    VideoError
+        Missing, empty or undecodable file, or a frame rate that is absent or implausible.
+    """
+    path = Path(path)
+    cap = _open(path)
+    try:
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
+        height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+        n_claimed = max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0), 0)
+    finally:
+        cap.release()
+    if width <= 0 or height <= 0:
+        raise VideoError(f"{path}: the video reports no frame size; the file is probably corrupt")
+    if not (0.5 <= fps <= 1000.0) or not np.isfinite(fps):
+        raise VideoError(
+            f"{path}: implausible frame rate {fps:g} frames/s in the file header; "
+            "re-encode the video with its true frame rate (e.g. ffmpeg -r 25)"
+        )
+    return VideoInfo(path=path, width_px=width, height_px=height, fps=fps, n_frames_claimed=n_claimed)
+
+
+def iter_luma(path: str | os.PathLike, info: VideoInfo | None = None) -> Iterator[np.ndarray]:
+    """Yield each frame of a video once, as a 2-D uint8 luma (grey) plane.
+
+    Frames are streamed: only the current frame is held. For planar YUV streams (the usual
+    H.264/MPEG-4 case) the decoder's Y plane is used directly, without colour conversion.
+
+    Parameters
+    ----------
+    path : path-like
+        Video file.
+    info : VideoInfo, optional
+        Result of :func:`probe` (probed here when omitted).
+
+    Yields
+    ------
+    numpy.ndarray
+        ``(height_px, width_px)`` uint8 frames.
+
+    Raises
+    ------
+    VideoError
+        When no frame at all can be decoded.
+    """
+    info = info or probe(path)
+    cap = _open(info.path)
+    # Ask for the raw decoded plane; for yuv420p this is the luma plane of shape (h, w).
+    cap.set(cv2.CAP_PROP_CONVERT_RGB, 0)
+    shape = (info.height_px, info.width_px)
+    n = 0
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok or frame is None:
+                break
+            if frame.ndim == 3:
+                frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            elif frame.shape != shape:
+                # Not a planar 8-bit stream: fall back to decoded colour for every later frame.
+                cap.release()
+                yield from _iter_converted(info, skip=n)
+                return
+            n += 1
+            yield frame
+    finally:
+        cap.release()
+    if n == 0:
+        raise VideoError(f"{info.path}: no frame could be decoded; the file is corrupt or truncated")
+
+
+def _iter_converted(info: VideoInfo, skip: int) -> Iterator[np.ndarray]:
+    cap = _open(info.path)
+    try:
+        k = 0
+        while True:
+            ok, frame = cap.read()
+            if not ok or frame is None:
+                break
+            if k >= skip:
+                yield frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+            k += 1
+    finally:
+        cap.release()
