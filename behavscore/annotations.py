@@ -57,10 +57,10 @@ class _Table:
         return any(n.casefold() in self.columns for n in names)
 
     def get(self, cells: list[str], *names: str) -> str:
-        """First non-missing value among columns ``names`` ("" when none)."""
+        """First non-empty value among columns ``names`` ("" when none)."""
         for n in names:
             idx = self.columns.get(n.casefold())
-            if idx is not None and idx < len(cells):
+            if idx is not None and idx < len(cells) and cells[idx]:
                 return cells[idx]
         return ""
 
