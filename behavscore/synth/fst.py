@@ -173,18 +173,18 @@ def simulate_fst(
         else:
             since_active += dt
             drift_v += -drift_v / 2.0 * dt + 0.35 * np.sqrt(dt) * rng.normal()
-            vx = _approach(vx, drift_v, dt, 0.35)
+            vx = _approach(vx, drift_v, dt, 0.2)
             cx += vx * dt
             if cx > x_max or cx < x_min:
                 drift_v = -drift_v
                 cx = float(np.clip(cx, x_min, x_max))
             facing = _approach(facing, 1.0 if facing >= 0 else -1.0, dt, 0.3)
-            theta = _approach(theta, 0.3, dt, 0.35)
-            cy = _approach(cy, float_y, dt, 0.4)
+            theta = _approach(theta, 0.3, dt, 0.25)
+            cy = _approach(cy, float_y, dt, 0.25)
             rest = np.array([0.55, 0.45, -0.25, -0.15])
             limb_now = limb_now + (rest - limb_now) * (1.0 - np.exp(-dt / 0.2))
             bend = _approach(bend, 0.05, dt, 0.3)
-            activity = _approach(activity, 0.0, dt, 2.5)
+            activity = _approach(activity, 0.0, dt, 2.0)
             if paddle_left > 0:
                 phase = 1.0 - paddle_left / paddle_len
                 limb_now = limb_now.copy()
@@ -202,7 +202,7 @@ def simulate_fst(
         out["bend"][i] = bend
         out["breath"][i] = 1.0 + 0.02 * np.sin(2 * np.pi * traits.breath_hz * t)
         out["tail_wave"][i] = 0.3 * np.sin(stroke_phase * 0.5) if s == SWIMMING else 0.0
-        out["ripple_px"][i] = 0.35 + 1.6 * activity
+        out["ripple_px"][i] = 0.3 + 0.9 * activity
         limbs[i] = limb_now
         detail[i] = code
     return FstTrack(limbs=limbs, detail=detail, **out)
@@ -290,7 +290,7 @@ def draw_water(frame: np.ndarray, x0: int, geom: FstGeometry, water: Water, ripp
     waves = (water.weight[:, None] * np.sin(water.wavenumber[:, None] * xs[None, :] - water.omega[:, None] * t_s + water.phase[:, None])).sum(axis=0)
     ys = geom.water_y - 1.0 + ripple_px * waves
     pts = np.stack([xs + left, ys], axis=1)
-    colour = (232, 236, 232) if coat != "white" else (150, 150, 140)
+    colour = (210, 214, 208) if coat != "white" else (120, 118, 108)
     cv2.polylines(frame, [np.round(pts * SCALE).astype(np.int32)], False, colour, 1, cv2.LINE_AA, SHIFT)
     glint = np.stack([xs[::4] + left, ys[::4] + 2.5], axis=1)
     dark = tuple(int(c * 0.8) for c in water.tint[0, 0])

@@ -111,6 +111,15 @@ def _rois(protocol: str, ids: list[str], geom) -> list[tuple[str, int, int, int,
     return rois
 
 
+def _scale_rois(rois, factor: float, width: int, height: int) -> list[tuple[str, int, int, int, int]]:
+    out = []
+    for name, x, y, w, h in rois:
+        x0, y0 = int(np.floor(x * factor)), int(np.floor(y * factor))
+        x1, y1 = min(width, int(np.ceil((x + w) * factor))), min(height, int(np.ceil((y + h) * factor)))
+        out.append((name, x0, y0, x1 - x0, y1 - y0))
+    return out
+
+
 def generate_video(
     path: str | Path,
     protocol: str,
@@ -122,6 +131,7 @@ def generate_video(
     *,
     animal_ids: Sequence[str] | None = None,
     nuisance: NuisanceSettings | None = None,
+    scale: float = 1.0,
 ) -> SynthVideo:
     """Render one synthetic FST or TST video with ``animals`` compartments side by side.
 
@@ -146,6 +156,10 @@ def generate_video(
         Animal names used in the ROIs and truth (default ``a1, a2, ...``).
     nuisance : NuisanceSettings, optional
         Camera nuisance strengths (default ``NuisanceSettings()``).
+    scale : float
+        Output resolution relative to the default geometry (0.3-1): the scene is drawn at the
+        default size, then area-downsampled; the camera nuisances are applied at the output
+        size. ROIs and centroids are in output pixels.
 
     Returns
     -------
@@ -168,6 +182,8 @@ def generate_video(
     ids = [f"a{j + 1}" for j in range(animals)] if animal_ids is None else [str(a) for a in animal_ids]
     if len(ids) != animals or len(set(ids)) != animals:
         raise ValueError(f"animal_ids must be {animals} distinct names, got {ids!r}")
+    if not np.isfinite(scale) or not 0.3 <= scale <= 1.0:
+        raise ValueError(f"scale must be between 0.3 and 1, got {scale!r}")
     settings = nuisance if nuisance is not None else NuisanceSettings()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -207,7 +223,8 @@ def generate_video(
         waters = [fst.make_water(geom, c, scene_rng) for c in coat_names]
     else:
         background = tst.tst_background(geom, coat_names, scene_rng)
-    height, width = background.shape[:2]
+    draw_h, draw_w = background.shape[:2]
+    width, height = int(round(draw_w * scale)), int(round(draw_h * scale))
     camera_rng = np.random.default_rng(camera_seq)
     bank = make_noise_bank(camera_rng, height, width, settings.noise_dn) if settings.noise_dn > 0 else None
     camera = camera_track(camera_rng, n_frames, fps, settings, n_fields=8)
@@ -230,14 +247,17 @@ def generate_video(
                     draw_mouse(frame, pose, traits[j].coat)
                     tst.draw_tape(frame, x0, geom)
                 centroids[j, i] = body.centroid(pose)
+            if scale != 1.0:
+                frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
             writer.write(apply_camera(frame, i, camera, bank))
     finally:
         writer.release()
 
+    centroids = (centroids + 0.5) * np.array([width / draw_w, height / draw_h]) - 0.5
     truth, frames = _truth_tables(path.name, protocol, ids, states_all, tracks, centroids, fps)
     return SynthVideo(
         path=path, fps=float(fps), n_frames=n_frames, frame_size=(width, height),
-        rois=_rois(protocol, ids, geom), truth=truth, animals=pd.DataFrame(info), frames=frames,
+        rois=_scale_rois(_rois(protocol, ids, geom), width / draw_w, width, height), truth=truth, animals=pd.DataFrame(info), frames=frames,
     )
 
 

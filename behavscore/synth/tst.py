@@ -115,7 +115,7 @@ def simulate_tst(
     rest = np.array([0.9, 0.75, 0.25, 0.15])
     limb_now = rest.copy()
     k_relax = 1.0 - np.exp(-dt / 0.2)
-    push = 0.9 * omega * traits.vigour
+    push = 0.75 * omega * traits.vigour
     for i in range(n):
         x = step @ x
         if states[i] == MOBILE:
