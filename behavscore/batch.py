@@ -1,0 +1,129 @@
+"""Score every animal of a cohort; a bad video is reported and the others are still scored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .cohort import rois_of
+from .protocols import get_protocol
+from .score import ScoreResult, score_video
+from .summary import SUMMARY_COLUMNS
+from .threshold import DEFAULT_THRESHOLD_PCT
+from .video import VideoError
+
+
+@dataclass
+class CohortResult:
+    """Scores of a cohort.
+
+    Attributes
+    ----------
+    seconds, summary, minutes : pandas.DataFrame
+        Concatenated tables of all videos; ``summary`` starts with the cohort's own columns.
+    failures : pandas.DataFrame
+        ``video, animal, reason`` for every animal that could not be scored.
+    results : dict
+        ``ScoreResult`` per video file that was scored.
+    warnings : list of str
+    """
+
+    seconds: pd.DataFrame
+    summary: pd.DataFrame
+    minutes: pd.DataFrame
+    failures: pd.DataFrame
+    results: dict[str, ScoreResult] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _error_rows(rows: pd.DataFrame, protocol, reason: str, model: str) -> list[dict]:
+    out = []
+    for r in rows.itertuples():
+        out.append(
+            {
+                "video": r.video, "animal": r.animal, "protocol": protocol.name,
+                "window_start_s": protocol.window_start_s, "window_end_s": protocol.window_end_s,
+                **{c: np.nan for c in SUMMARY_COLUMNS[3:]}, "model": model, "status": f"error: {reason}",
+            }
+        )
+    return out
+
+
+def score_cohort(
+    cohort: pd.DataFrame,
+    protocol: str = "fst",
+    model: str = "default",
+    window: tuple[float, float] | None = None,
+    threshold_pct: float = DEFAULT_THRESHOLD_PCT,
+    min_bout_s: float = 1.0,
+    on_video: Callable[[str, ScoreResult | None], None] | None = None,
+) -> CohortResult:
+    """Score each video of a cohort table once, all its animals in the same pass.
+
+    Parameters
+    ----------
+    cohort : pandas.DataFrame
+        Output of :func:`behavscore.cohort.read_cohort`.
+    protocol, model, window, threshold_pct, min_bout_s
+        As for :func:`behavscore.score_video`.
+    on_video : callable, optional
+        Called after each video with its name and result (None on failure), e.g. for progress.
+
+    Returns
+    -------
+    CohortResult
+        A video that cannot be scored gives ``status = "error: <reason>"`` rows and a line in
+        ``failures``; the others are scored normally.
+    """
+    proto = get_protocol(protocol, window)
+    meta_cols = [c for c in cohort.columns if c != "video_path"]
+    records: dict = {}  # cohort row index -> summary fields
+    seconds, minutes, failures, warnings, results = [], [], [], [], {}
+
+    def fail(rows: pd.DataFrame, reason: str) -> None:
+        for idx, rec in zip(rows.index, _error_rows(rows, proto, reason, str(model))):
+            records[idx] = rec
+        failures.extend({"video": r.video, "animal": r.animal, "reason": reason} for r in rows.itertuples())
+
+    duplicated = cohort["animal"].duplicated(keep=False)
+    for animal, bad in cohort[duplicated].groupby("animal", sort=False):
+        fail(bad, f"animal id {animal!r} appears on {len(bad)} rows of the cohort table")
+    for video_path, rows in cohort[~duplicated].groupby("video_path", sort=False):
+        rois = rois_of(rows)
+        try:
+            result = score_video(
+                video_path, protocol=proto, rois=rois, model=model, threshold_pct=threshold_pct, min_bout_s=min_bout_s
+            )
+        except VideoError as exc:
+            fail(rows, str(exc).replace(f"{video_path}: ", ""))
+            if on_video:
+                on_video(str(video_path), None)
+            continue
+        if rois is None:  # whole frame: name the animal as the table does
+            rename = {result.summary["animal"].iloc[0]: rows["animal"].iloc[0]}
+            for t in (result.seconds, result.summary, result.minutes):
+                t["animal"] = t["animal"].replace(rename)
+        for t in (result.seconds, result.summary, result.minutes):
+            t["video"] = rows["video"].iloc[0]
+        by_animal = result.summary.set_index("animal", drop=False)
+        for idx, animal in rows["animal"].items():
+            records[idx] = by_animal.loc[animal].to_dict()
+        results[str(video_path)] = result
+        seconds.append(result.seconds)
+        minutes.append(result.minutes)
+        warnings += result.warnings
+        if on_video:
+            on_video(str(video_path), result)
+    scored = pd.DataFrame([records[i] for i in cohort.index]).drop(columns=["video", "animal"])
+    summary = pd.concat([cohort[meta_cols].reset_index(drop=True), scored.reset_index(drop=True)], axis=1)
+    return CohortResult(
+        seconds=pd.concat(seconds, ignore_index=True) if seconds else pd.DataFrame(),
+        summary=summary,
+        minutes=pd.concat(minutes, ignore_index=True) if minutes else pd.DataFrame(),
+        failures=pd.DataFrame(failures, columns=["video", "animal", "reason"]),
+        results=results,
+        warnings=warnings,
+    )

@@ -1,0 +1,230 @@
+"""The ``behavscore`` command line: a thin layer over the Python API."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .cli_validate import validate
+
+app = typer.Typer(
+    help="Score immobility in forced swim (FST) and tail suspension (TST) videos, and fit in-vitro assays.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out_console = Console()
+app.command("validate", help="Compare automatic scores with hand annotations (and two raters with each other).")(validate)
+
+_DEBUG = {"on": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"behavscore {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show the full traceback on errors."),
+) -> None:
+    """behavscore: forced swim / tail suspension scoring and assay fitting for pharmacodynamic studies."""
+    _DEBUG["on"] = debug
+
+
+def fail(message: str) -> None:
+    """Print a short error and exit with status 2."""
+    console.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(2)
+
+
+def _parse_roi(text: str, index: int, stem: str) -> tuple[str, int, int, int, int]:
+    name, _, coords = text.rpartition("=")
+    try:
+        x, y, w, h = (int(v) for v in coords.split(","))
+    except ValueError:
+        fail(f"--roi {text!r}: expected x,y,w,h in pixels (optionally NAME=x,y,w,h)")
+    return (name or f"{stem}-{index + 1}", x, y, w, h)
+
+
+def _summary_table(summary, title: str) -> Table:
+    table = Table(title=title, show_lines=False)
+    cols = ["animal", "immobility_s", "immobility_pct", "latency_s", "bouts", "mean_bout_s", "swimming_s", "climbing_s", "status"]
+    cols = [c for c in cols if c in summary.columns]
+    for c in cols:
+        table.add_column(c, justify="left" if c in ("animal", "status") else "right")
+    for row in summary.itertuples():
+        cells = []
+        for c in cols:
+            v = getattr(row, c)
+            cells.append(f"{v:.1f}" if isinstance(v, float) else str(v))
+        table.add_row(*cells)
+    return table
+
+
+def _run(fn):
+    """Call ``fn`` turning expected errors into short messages (tracebacks with --debug)."""
+    try:
+        return fn()
+    except (ValueError, FileNotFoundError, PermissionError) as exc:
+        if _DEBUG["on"]:
+            raise
+        fail(str(exc))
+
+
+ScoringWindow = typer.Option("", "--window", help="Scored window START:END in seconds (default: FST 120:360, TST 0:360).")
+Threshold = typer.Option(None, "--threshold", help="Threshold scorer: immobile when motion (% of animal area changing per frame) is below this.")
+MinBout = typer.Option(1.0, "--min-bout", help="Minimum immobile bout, seconds (shorter runs count as mobile).")
+Model = typer.Option("default", "--model", help="'default', 'threshold' or a path to a .skops model.")
+
+
+@app.command()
+def score(
+    video: Path = typer.Argument(..., help="Video file (mp4, avi, mov, wmv, ...)."),
+    protocol: str = typer.Option("fst", "--protocol", "-p", help="fst or tst."),
+    roi: Optional[List[str]] = typer.Option(None, "--roi", help="Animal compartment x,y,w,h in pixels, or NAME=x,y,w,h; repeat for several animals. Default: whole frame."),
+    out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
+    window: str = ScoringWindow,
+    threshold: Optional[float] = Threshold,
+    min_bout: float = MinBout,
+    model: str = Model,
+) -> None:
+    """Score one video: seconds.csv, summary.csv, minutes.csv, a QC figure and provenance.json."""
+    from .outputs import sha256_file, write_csv, write_provenance
+    from .protocols import parse_window
+    from .qc import plot_qc
+    from .score import score_video
+    from .threshold import DEFAULT_THRESHOLD_PCT
+
+    rois = [_parse_roi(t, i, video.stem) for i, t in enumerate(roi or [])] or None
+    thr = DEFAULT_THRESHOLD_PCT if threshold is None else threshold
+    result = _run(lambda: score_video(video, protocol=protocol, rois=rois, model=model, window=parse_window(window), threshold_pct=thr, min_bout_s=min_bout))
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(result.seconds, out / "seconds.csv")
+    write_csv(result.summary, out / "summary.csv")
+    write_csv(result.minutes, out / "minutes.csv")
+    (out / "qc").mkdir(exist_ok=True)
+    plot_qc(result.seconds, result.protocol, out / "qc" / f"{video.stem}.png", thr if model in ("default", "threshold") else None, video.name)
+    params = {"command": "score", "protocol": result.protocol, "model": model, "threshold_pct": thr, "min_bout_s": min_bout, "rois": rois, "signals": result.signals.params, "per_roi": result.signals.per_roi.to_dict("records")}
+    write_provenance(out, params, [{"path": video.name, "sha256": sha256_file(video), "bytes": video.stat().st_size, "frames_decoded": result.signals.n_frames, "fps": result.signals.fps}])
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+    out_console.print(_summary_table(result.summary, f"{video.name} — {result.protocol.name.upper()} {result.protocol.window_start_s:g}–{result.protocol.window_end_s:g} s"))
+    console.print(f"written to {out}/")
+
+
+@app.command()
+def batch(
+    cohort: Path = typer.Argument(..., help="Cohort table (CSV: video, animal, optional roi_x, roi_y, roi_w, roi_h, metadata) or a folder of videos."),
+    protocol: str = typer.Option("fst", "--protocol", "-p", help="fst or tst."),
+    out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
+    window: str = ScoringWindow,
+    threshold: Optional[float] = Threshold,
+    min_bout: float = MinBout,
+    model: str = Model,
+    strict: bool = typer.Option(False, "--strict", help="Exit with status 1 when any animal could not be scored."),
+) -> None:
+    """Score a whole cohort: seconds.csv, summary.csv, minutes.csv, failures.csv, QC figures, provenance."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .batch import score_cohort
+    from .cohort import read_cohort
+    from .outputs import sha256_file, write_csv, write_provenance
+    from .protocols import parse_window
+    from .qc import plot_qc
+    from .threshold import DEFAULT_THRESHOLD_PCT
+
+    table = _run(lambda: read_cohort(cohort))
+    win = _run(lambda: parse_window(window))
+    thr = DEFAULT_THRESHOLD_PCT if threshold is None else threshold
+    n_videos = table["video_path"].nunique()
+    (out / "qc").mkdir(parents=True, exist_ok=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("scoring videos", total=n_videos)
+
+        def on_video(path: str, result) -> None:
+            if result is not None:
+                plot_qc(result.seconds, result.protocol, out / "qc" / f"{Path(path).stem}.png", thr if model in ("default", "threshold") else None, Path(path).name)
+            progress.advance(task)
+
+        result = _run(lambda: score_cohort(table, protocol=protocol, model=model, window=win, threshold_pct=thr, min_bout_s=min_bout, on_video=on_video))
+    write_csv(result.seconds, out / "seconds.csv")
+    write_csv(result.summary, out / "summary.csv")
+    write_csv(result.minutes, out / "minutes.csv")
+    write_csv(result.failures, out / "failures.csv")
+    inputs = []
+    for path in table["video_path"].unique():
+        p = Path(path)
+        inputs.append({"path": p.name, "sha256": sha256_file(p) if p.is_file() else None, "bytes": p.stat().st_size if p.is_file() else None})
+    params = {"command": "batch", "cohort": cohort.name, "protocol": protocol, "window": win, "model": model, "threshold_pct": thr, "min_bout_s": min_bout}
+    write_provenance(out, params, inputs)
+    for w in result.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+    out_console.print(_summary_table(result.summary, f"{cohort.name} — {protocol.upper()}"))
+    for f in result.failures.itertuples():
+        console.print(f"[red]not scored:[/] {f.video} / {f.animal}: {f.reason}")
+    console.print(f"{len(result.summary) - len(result.failures)} of {len(result.summary)} animals scored; written to {out}/")
+    if strict and len(result.failures):
+        raise typer.Exit(1)
+
+
+@app.command()
+def synth(
+    out: Path = typer.Argument(..., help="Output folder for the videos, truth.csv and cohort.csv."),
+    protocol: str = typer.Option("fst", "--protocol", "-p", help="fst or tst."),
+    n: int = typer.Option(2, "--n", help="Number of videos."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same videos)."),
+    seconds: float = typer.Option(360.0, "--seconds", help="Session length, seconds."),
+    animals: int = typer.Option(2, "--animals", help="Animals (compartments) per video."),
+    fps: float = typer.Option(25.0, "--fps", help="Frame rate."),
+) -> None:
+    """Generate synthetic FST/TST videos with exact per-second truth and a cohort table."""
+    from .synth import generate_cohort
+
+    table = _run(lambda: generate_cohort(out, protocol, n=n, seed=seed, seconds=seconds, animals=animals, fps=fps))
+    console.print(f"{n} videos, {len(table)} animals written to {out}/ (truth.csv, cohort.csv)")
+
+
+@app.command("fit-threshold")
+def fit_threshold_cmd(
+    seconds_csv: Path = typer.Argument(..., help="seconds.csv written by 'behavscore score' or 'batch' (has the motion column)."),
+    annotations: Path = typer.Argument(..., help="Hand scores: BORIS export or per-second CSV (video, animal, second, label)."),
+    map: str = typer.Option("", "--map", help="Behaviour names to labels, e.g. 'Immobility=immobile,Struggling=mobile'."),
+    min_bout: float = MinBout,
+) -> None:
+    """Fit the immobility threshold to hand-scored seconds (as DBscorer does with 3–4 videos)."""
+    import pandas as pd
+
+    from .annotations import parse_behaviour_map, read_annotations
+    from .threshold import fit_threshold
+
+    def go():
+        auto = pd.read_csv(seconds_csv)
+        human = read_annotations(annotations, behaviour_map=parse_behaviour_map(map) if map else None)
+        auto["video"] = auto["video"].map(lambda v: Path(v).name)
+        both = auto.merge(human[["video", "animal", "second", "label"]], on=["video", "animal", "second"], suffixes=("", "_human"))
+        if both.empty:
+            raise ValueError(f"no (video, animal, second) in {annotations} matches {seconds_csv}; check video file names and animal ids")
+        both = both.sort_values(["video", "animal", "second"])
+        return fit_threshold(both["motion"].to_numpy(), (both["label_human"] == "immobile").to_numpy(), min_bout), len(both)
+
+    (thr, agreement), n = _run(go)
+    out_console.print(f"threshold {thr:.3g} % (agreement {100 * agreement:.1f}% on {n} hand-scored seconds)")
+    out_console.print(f"use it with: behavscore score VIDEO --threshold {thr:.3g}")
+
+
+def run() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,70 @@
+"""QC figure of one video: motion trace, threshold, immobile bouts and the scored window."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from .bouts import runs
+from .protocols import Protocol
+
+LABEL_COLOURS = {"immobile": "#4C72B0", "swimming": "#55A868", "climbing": "#C44E52", "mobile": "#DD8452"}
+
+
+def plot_qc(
+    seconds: pd.DataFrame,
+    protocol: Protocol,
+    path: str | os.PathLike,
+    threshold_pct: float | None = None,
+    title: str = "",
+) -> None:
+    """Write a QC figure (PNG) with one panel per animal.
+
+    Parameters
+    ----------
+    seconds : pandas.DataFrame
+        Labelled per-second table (``animal, second, label, motion``).
+    protocol : Protocol
+        Its window is shaded.
+    path : path-like
+        Output PNG.
+    threshold_pct : float, optional
+        Drawn as a horizontal line when the threshold scorer was used.
+    title : str
+        Figure title (e.g. the video name).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    animals = list(dict.fromkeys(seconds["animal"]))
+    fig, axes = plt.subplots(len(animals), 1, figsize=(10, 1.9 * len(animals) + 0.6), sharex=True, squeeze=False)
+    for ax, animal in zip(axes[:, 0], animals):
+        a = seconds[seconds["animal"] == animal]
+        t = a["second"].to_numpy()
+        motion = np.clip(a["motion"].to_numpy(dtype=float), 1e-2, None)
+        labels = a["label"].to_numpy()
+        for label, colour in LABEL_COLOURS.items():
+            for i, j in runs(labels == label):
+                if label != "mobile":
+                    ax.axvspan(t[i], t[j - 1] + 1, color=colour, alpha=0.25, lw=0)
+        ax.step(t + 0.5, motion, where="mid", color="k", lw=0.7)
+        ax.set_yscale("log")
+        if threshold_pct:
+            ax.axhline(threshold_pct, color="r", lw=0.8, ls="--")
+        ax.axvline(protocol.window_start_s, color="grey", lw=1)
+        ax.axvline(protocol.window_end_s, color="grey", lw=1)
+        status = "" if pd.notna(labels).any() else "  (no animal)"
+        ax.set_ylabel(f"{animal}{status}\nmotion, %", fontsize=8)
+    shaded = [l for l in LABEL_COLOURS if l != "mobile" and l in set(seconds["label"].dropna())]
+    if shaded:
+        handles = [plt.Rectangle((0, 0), 1, 1, color=LABEL_COLOURS[l], alpha=0.4) for l in shaded]
+        axes[0, 0].legend(handles, shaded, loc="upper right", fontsize=7, ncol=len(shaded))
+    axes[-1, 0].set_xlabel("time, s (grey lines: scored window)")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
