@@ -12,6 +12,9 @@ WIDTH_PROFILE = np.array([0.62, 0.88, 1.0, 1.0, 0.93, 0.78, 0.6, 0.4, 0.14])
 _S = np.linspace(0.0, 1.0, N_SPINE)
 HIND_INDEX = 2
 FORE_INDEX = 5
+_LIMB_INDEX = np.array([FORE_INDEX, FORE_INDEX, HIND_INDEX, HIND_INDEX])
+_LIMB_SIDE = np.array([1.0, -1.0, 1.0, -1.0])
+_TAIL_S = np.linspace(0.0, 1.0, 7)
 
 
 def skeleton(
@@ -59,28 +62,28 @@ def skeleton(
     """
     angles = heading_rad + bend_rad * _S[:-1]
     step = length_px / (N_SPINE - 1)
-    deltas = np.stack([np.cos(angles), np.sin(angles)], axis=1) * step
-    spine = np.concatenate([np.zeros((1, 2)), np.cumsum(deltas, axis=0)], axis=0)
+    spine = np.zeros((N_SPINE, 2))
+    spine[1:, 0] = np.cumsum(np.cos(angles)) * step
+    spine[1:, 1] = np.cumsum(np.sin(angles)) * step
     half_width = WIDTH_PROFILE * (0.5 * width_px * breath)
-    normals = spine_normals(spine)
-    belly = normals  # back_sign = -1 -> belly is +normal
+    normals = spine_normals(spine)  # belly side (back_sign = -1)
+    index = _LIMB_INDEX
+    n = normals[index]
+    t = np.stack([n[:, 1], -n[:, 0]], axis=1)  # towards the head
+    attach = spine[index] + n * (half_width[index] * 0.55)[:, None]
+    attach += (spine[index + 1] - spine[index]) * (0.25 * _LIMB_SIDE)[:, None]
+    a = np.asarray(limb_angles_rad)
+    direction = n * np.cos(a)[:, None] + t * np.sin(a)[:, None]
     limbs = np.empty((4, 2, 2))
-    for k, (index, side) in enumerate(((FORE_INDEX, 1.0), (FORE_INDEX, -1.0), (HIND_INDEX, 1.0), (HIND_INDEX, -1.0))):
-        attach = spine[index] + belly[index] * half_width[index] * 0.55
-        attach = attach + (spine[index + 1] - spine[index]) * 0.25 * side
-        a = limb_angles_rad[k]
-        n = belly[index]
-        t = np.array([n[1], -n[0]])  # tangent pointing towards the head (for back_sign -1)
-        direction = n * np.cos(a) + t * np.sin(a)
-        limbs[k, 0] = attach
-        limbs[k, 1] = attach + direction * limb_length_px
+    limbs[:, 0] = attach
+    limbs[:, 1] = attach + direction * limb_length_px
     if tail_xy is None:
         base_dir = angles[0] + np.pi if tail_heading_rad is None else tail_heading_rad
-        n_tail = 8
-        tail_angles = base_dir + tail_curl_rad * np.linspace(0.0, 1.0, n_tail - 1)
-        tail_step = 0.85 * length_px / (n_tail - 1)
-        tail_d = np.stack([np.cos(tail_angles), np.sin(tail_angles)], axis=1) * tail_step
-        tail_xy = np.concatenate([np.zeros((1, 2)), np.cumsum(tail_d, axis=0)], axis=0)
+        tail_angles = base_dir + tail_curl_rad * _TAIL_S
+        tail_step = 0.85 * length_px / len(_TAIL_S)
+        tail_xy = np.zeros((len(_TAIL_S) + 1, 2))
+        tail_xy[1:, 0] = np.cumsum(np.cos(tail_angles)) * tail_step
+        tail_xy[1:, 1] = np.cumsum(np.sin(tail_angles)) * tail_step
     head = spine[6]
     back = -normals[6]
     ear = head + back * half_width[6] * 0.75 - (spine[7] - spine[6]) * 0.3

@@ -72,16 +72,22 @@ def _fixed(points: np.ndarray) -> np.ndarray:
 
 def spine_normals(spine: np.ndarray) -> np.ndarray:
     """Unit normals (rotated +90 degrees from the tangent) at every spine point."""
-    tangent = np.gradient(spine, axis=0)
-    norm = np.hypot(tangent[:, 0], tangent[:, 1])[:, None]
-    tangent = tangent / np.maximum(norm, 1e-9)
-    return np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
+    tangent = np.empty_like(spine)
+    tangent[1:-1] = spine[2:] - spine[:-2]
+    tangent[0] = spine[1] - spine[0]
+    tangent[-1] = spine[-1] - spine[-2]
+    tangent /= np.maximum(np.sqrt((tangent * tangent).sum(axis=1)), 1e-9)[:, None]
+    normals = np.empty_like(tangent)
+    normals[:, 0] = -tangent[:, 1]
+    normals[:, 1] = tangent[:, 0]
+    return normals
 
 
-def outline(spine: np.ndarray, half_width: np.ndarray, offset: float = 0.0) -> np.ndarray:
+def outline(spine: np.ndarray, half_width: np.ndarray, offset: float = 0.0, normals: np.ndarray | None = None) -> np.ndarray:
     """Closed polygon around a spine; ``offset`` shifts the mid-line along the normal (in
     units of the half-width)."""
-    normals = spine_normals(spine)
+    if normals is None:
+        normals = spine_normals(spine)
     centre = spine + normals * (offset * half_width)[:, None]
     left = centre + normals * half_width[:, None]
     right = centre - normals * half_width[:, None]
@@ -97,8 +103,9 @@ def draw_mouse(img: np.ndarray, pose: MousePose, coat: Coat) -> None:
     for k in (1, 3):  # far side limbs, slightly darker, behind the body
         a, b = _fixed(pose.limbs[k])
         cv2.line(img, tuple(a), tuple(b), far_colour, limb_w, aa, SHIFT)
-    cv2.fillPoly(img, [_fixed(outline(pose.spine, pose.half_width))], coat.body, aa, SHIFT)
-    sheen = outline(pose.spine[1:-2], pose.half_width[1:-2] * 0.4, offset=0.9 * pose.back_sign)
+    normals = spine_normals(pose.spine)
+    cv2.fillPoly(img, [_fixed(outline(pose.spine, pose.half_width, normals=normals))], coat.body, aa, SHIFT)
+    sheen = outline(pose.spine[1:-2], pose.half_width[1:-2] * 0.4, offset=0.9 * pose.back_sign, normals=normals[1:-2])
     cv2.fillPoly(img, [_fixed(sheen)], coat.sheen, aa, SHIFT)
     for k in (0, 2):
         a, b = _fixed(pose.limbs[k])
