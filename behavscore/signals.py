@@ -136,11 +136,13 @@ def check_rois(rois: Sequence[Roi], info: VideoInfo) -> None:
             )
 
 
-def _scaled(r: Roi, f: float) -> Roi:
+def _scaled(r: Roi, f: float, size: tuple[int, int]) -> Roi:
+    """The ROI in a frame scaled by ``f`` to ``size`` (width, height), clipped to that frame."""
     if f == 1.0:
         return r
     x0, y0 = int(np.floor(r.x * f)), int(np.floor(r.y * f))
-    return Roi(r.animal, x0, y0, int(np.ceil((r.x + r.w) * f)) - x0, int(np.ceil((r.y + r.h) * f)) - y0)
+    x1, y1 = min(int(np.ceil((r.x + r.w) * f)), size[0]), min(int(np.ceil((r.y + r.h) * f)), size[1])
+    return Roi(r.animal, x0, y0, x1 - x0, y1 - y0)
 
 
 def n_hint(info: VideoInfo) -> int:
@@ -219,8 +221,9 @@ def compute_signals(
     # reported in full-resolution pixels).
     half = min(min(r.w, r.h) for r in rois) >= 2 * HALF_RES_MIN_SIDE_PX
     f = 0.5 if half else 1.0
-    sr = [_scaled(r, f) for r in rois]
-    cal = [cv2.resize(c, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA) for c in calibration] if half else calibration
+    half_size = (info.width_px // 2, info.height_px // 2)
+    sr = [_scaled(r, f, half_size) for r in rois]
+    cal = [cv2.resize(c, half_size, interpolation=cv2.INTER_AREA) for c in calibration] if half else calibration
     noise_sd = [_noise_sd(cv2.absdiff(b[r.y : r.y + r.h, r.x : r.x + r.w], a[r.y : r.y + r.h, r.x : r.x + r.w]) for a, b in zip(cal[:-1], cal[1:])) for r in sr]
     cutoffs = [max(params.min_cutoff_dn, params.noise_k * sd) for sd in noise_sd]
     del cal
@@ -235,7 +238,7 @@ def compute_signals(
     n = 0
     for frame in itertools.chain(calibration, stream):
         if half:
-            frame = cv2.resize(frame, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+            frame = cv2.resize(frame, half_size, interpolation=cv2.INTER_AREA)
         reservoir.offer(n, frame)
         mean = cv2.mean(frame)[0]
         if n >= rows.shape[0]:

@@ -10,6 +10,9 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+# The raw-plane request below makes FFmpeg's wrapper log a warning on every frame; errors still show.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
 #: Below this many decodable frames a file cannot give even one frame difference.
 MIN_FRAMES = 2
 

@@ -1,0 +1,55 @@
+"""The motion index against real rodent footage made and annotated by others."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import spearmanr
+
+from behavscore import score_video
+
+BSOID_PANEL_PX = 450
+
+
+def bsoid_rois(name: str):
+    return [(f"{name}-{i}", BSOID_PANEL_PX * i, 0, BSOID_PANEL_PX, 360) for i in range(3)]
+
+
+def test_open_field_motion_tracks_independent_centroid_speed(reference_video):
+    video = reference_video / "tracktor_open_field.mp4"
+    tracked = pd.read_csv(reference_video / "tracktor_open_field.tracked.csv")
+    result = score_video(video, protocol="tst", window=(0, 333))
+    xy = tracked[["pos_x", "pos_y"]].to_numpy()
+    speed_px = np.r_[np.nan, np.hypot(*np.diff(xy, axis=0).T)]
+    fps = result.signals.fps
+    speed = pd.Series(speed_px).groupby((tracked["frame"].to_numpy() // fps).astype(int)).mean()
+    motion = result.seconds.set_index("second")["motion"]
+    common = speed.index.intersection(motion.index)
+    assert len(common) >= 330
+    rho = spearmanr(motion.loc[common], speed.loc[common], nan_policy="omit").statistic
+    assert rho >= 0.93, f"Spearman {rho:.3f}"
+
+
+def test_bsoid_inactive_animals_more_immobile_than_locomoting_ones(reference_video):
+    immobility = {}
+    for behaviour in ("inactive", "locomote"):
+        video = reference_video / "bsoid" / f"{behaviour}_hstacked.mp4"
+        r = score_video(video, protocol="tst", window=(0, 7), rois=bsoid_rois(behaviour))
+        assert (r.summary["status"] == "ok").all(), r.summary
+        immobility[behaviour] = r.summary["immobility_pct"].to_numpy()
+    assert immobility["inactive"].min() > immobility["locomote"].max(), immobility
+
+
+def test_empty_chamber_is_reported_as_no_animal(reference_video):
+    r = score_video(reference_video / "eztrack_empty_chamber.wmv", protocol="tst", window=(0, 9))
+    assert r.summary["status"].tolist() == ["no_animal"]
+    assert r.summary["immobility_s"].isna().all()
+    assert r.seconds["label"].isna().all()
+
+
+def test_tethered_mouse_is_an_animal(reference_video):
+    r = score_video(reference_video / "tethered_home_cage_10s.avi", protocol="tst", window=(0, 10))
+    assert r.summary["status"].tolist() == ["ok"]
+    # The header claims 602 frames, 600 decode: the scorer says so rather than trusting it.
+    assert r.signals.n_frames == 600

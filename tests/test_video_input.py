@@ -1,0 +1,101 @@
+"""Bad and unusual video files give clear errors that name the file, or are measured correctly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from behavscore import score_video
+from behavscore.signals import Roi, compute_signals
+from behavscore.video import VideoError, iter_luma, probe
+
+from conftest import moving_square_frames, write_video
+
+
+def test_missing_file_is_named(tmp_path):
+    path = tmp_path / "nope.mp4"
+    with pytest.raises(VideoError, match="nope.mp4: file not found"):
+        score_video(path)
+
+
+def test_zero_byte_file_is_reported_empty(tmp_path):
+    path = tmp_path / "empty.mp4"
+    path.write_bytes(b"")
+    with pytest.raises(VideoError, match=r"empty.mp4: file is empty \(0 bytes\)"):
+        score_video(path)
+
+
+def test_corrupt_file_is_reported_unreadable(tmp_path):
+    path = tmp_path / "corrupt.mp4"
+    path.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
+    with pytest.raises(VideoError, match="corrupt.mp4: not a readable video"):
+        score_video(path)
+
+
+def test_folder_instead_of_file(tmp_path):
+    with pytest.raises(VideoError, match="is a folder"):
+        probe(tmp_path)
+
+
+def test_too_short_for_the_window_names_durations(tmp_path):
+    path = write_video(tmp_path / "short.mp4", moving_square_frames(50), fps=25)
+    with pytest.raises(VideoError, match=r"short.mp4: too short: 2.0 s decoded .* window ends at 360 s"):
+        score_video(path, protocol="fst")
+
+
+def test_single_frame_video_is_refused(tmp_path):
+    path = write_video(tmp_path / "one.avi", moving_square_frames(1), fps=25, fourcc="MJPG")
+    with pytest.raises(VideoError, match="one.avi"):
+        score_video(path, protocol="tst", window=(0, 1))
+
+
+def test_truncated_file_is_detected(tmp_path):
+    full = write_video(tmp_path / "full.avi", moving_square_frames(250), fps=25, fourcc="MJPG")
+    data = full.read_bytes()
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(data[: len(data) // 2])
+    info = probe(full)
+    decoded = sum(1 for _ in iter_luma(cut))
+    assert decoded < info.n_frames_claimed
+    # Scoring the whole claimed length must fail and say why.
+    with pytest.raises(VideoError, match=r"cut.avi: (too short|not a readable video)"):
+        score_video(cut, protocol="tst", window=(0, 10))
+
+
+def test_truncated_file_scored_within_what_it_holds_warns(tmp_path):
+    full = write_video(tmp_path / "full.avi", moving_square_frames(250), fps=25, fourcc="MJPG")
+    cut = tmp_path / "cut.avi"
+    cut.write_bytes(full.read_bytes()[: int(len(full.read_bytes()) * 0.6)])
+    if probe(cut).n_frames_claimed == 0:
+        pytest.skip("this FFmpeg build does not report a frame count for a cut AVI")
+    result = score_video(cut, protocol="tst", window=(0, 3))
+    assert any("truncated" in w for w in result.warnings)
+
+
+def test_roi_outside_frame_is_refused(tmp_path):
+    path = write_video(tmp_path / "v.mp4", moving_square_frames(30), fps=25)
+    with pytest.raises(VideoError, match=r"v.mp4: ROI of 'a' .* lies outside the 160x120 frame"):
+        score_video(path, protocol="tst", window=(0, 1), rois=[("a", 100, 0, 100, 100)])
+
+
+def test_duplicate_roi_names_are_refused(tmp_path):
+    path = write_video(tmp_path / "v.mp4", moving_square_frames(30), fps=25)
+    with pytest.raises(VideoError, match="given twice"):
+        score_video(path, protocol="tst", window=(0, 1), rois=[("a", 0, 0, 80, 120), ("a", 80, 0, 80, 120)])
+
+
+def test_frame_count_and_rate_come_from_decoding(tmp_path):
+    path = write_video(tmp_path / "v.mp4", moving_square_frames(75), fps=25)
+    s = compute_signals(path, [Roi("a", 0, 0, 160, 120)])
+    assert s.n_frames == 75
+    assert s.fps == pytest.approx(25.0)
+    assert s.duration_s == pytest.approx(3.0)
+
+
+def test_luma_frames_are_greyscale_planes(tmp_path):
+    path = write_video(tmp_path / "v.mp4", moving_square_frames(10), fps=25)
+    frames = list(iter_luma(path))
+    assert len(frames) == 10
+    assert all(f.shape == (120, 160) and f.dtype == np.uint8 for f in frames)
+    # The dark square is dark and the background light, as drawn.
+    assert frames[0][60, 5] > 150 and frames[0][60, 60] < 100
