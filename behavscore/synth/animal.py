@@ -61,6 +61,6 @@ def sample_traits(rng: np.random.Generator, coat: str | None = None, sex: str | 
         scratch_hz=float(rng.uniform(3.0, 5.0)),
         swim_speed_px_s=float(rng.uniform(24.0, 40.0)),
         swing_hz=swing_hz,
-        swing_tau_s=float(rng.uniform(0.7, 1.3)),
+        swing_tau_s=float(rng.uniform(0.6, 1.2)),
         vigour=float(np.clip(rng.normal(1.0, 0.15), 0.7, 1.3)),
     )

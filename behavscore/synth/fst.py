@@ -104,7 +104,7 @@ def simulate_fst(
     limbs = np.empty((n, 4))
     detail = np.empty(n, dtype=np.int8)
     cx = float(rng.uniform(x_min, x_max))
-    cy = geom.water_y + 0.1 * width
+    cy = geom.water_y + 0.3 * width
     theta, facing, vx, drift_v = 0.35, float(rng.choice([-1.0, 1.0])), 0.0, 0.0
     direction = facing
     limb_now = np.array([0.5, 0.5, -0.2, -0.2])
@@ -114,7 +114,7 @@ def simulate_fst(
     activity = 0.0
     climb_wall = 1.0
     prev_state = -1
-    float_y = geom.water_y + 0.1 * width
+    float_y = geom.water_y + 0.32 * width
     for i in range(n):
         s = states[i]
         t = i * dt
@@ -136,7 +136,7 @@ def simulate_fst(
             facing = _approach(facing, direction, dt, 0.1)
             theta = _approach(theta, 0.38 + 0.06 * np.sin(stroke_phase), dt, 0.15)
             bob = 1.6 * np.sin(stroke_phase)
-            cy = _approach(cy, geom.water_y + 0.15 * width + bob, dt, 0.08)
+            cy = _approach(cy, geom.water_y + 0.38 * width + bob, dt, 0.08)
             amp = 0.75 * traits.vigour
             target = np.array([
                 0.4 + 0.5 * np.sin(stroke_phase + np.pi / 2),
@@ -221,8 +221,8 @@ def fst_pose(track: FstTrack, i: int, traits: AnimalTraits, geom: FstGeometry, x
         width_px=width,
         limb_angles_rad=track.limbs[i],
         limb_length_px=0.45 * width + 4.0,
-        tail_heading_rad=np.pi - theta + 0.4 + track.tail_wave[i],
-        tail_curl_rad=-0.5,
+        tail_heading_rad=np.pi - theta + 0.75 + track.tail_wave[i],
+        tail_curl_rad=-0.35,
         breath=track.breath[i],
     )
     c = body.centroid(local)

@@ -27,9 +27,9 @@ class TstGeometry:
     divider_px: int = 6
     bar_y: int = 14
     pivot_y: float = 22.0
-    tail_length_px: float = 36.0
-    body_length_px: float = 56.0
-    body_width_px: float = 20.0
+    tail_length_px: float = 40.0
+    body_length_px: float = 64.0
+    body_width_px: float = 22.0
 
     @property
     def pivot_x(self) -> float:
@@ -115,7 +115,7 @@ def simulate_tst(
     rest = np.array([0.9, 0.75, 0.25, 0.15])
     limb_now = rest.copy()
     k_relax = 1.0 - np.exp(-dt / 0.2)
-    push = 0.75 * omega * traits.vigour
+    push = 0.55 * omega * traits.vigour
     for i in range(n):
         x = step @ x
         if states[i] == MOBILE:
