@@ -192,17 +192,18 @@ def test_tst_swing_seconds_show_periodic_centroid_motion(tst_video, tst_gray):
     found = 0
     for roi in tst_video.rois:
         cx = _centroid_x(tst_gray, roi)
+        pendulum_hz = tst_video.animals.set_index("animal").loc[roi[0], "swing_hz"]
         truth = tst_video.truth[tst_video.truth["animal"] == roi[0]].reset_index(drop=True)
         swing = truth["detail"].eq("swing").to_numpy()
         hang = truth["detail"].eq("hang").to_numpy()
         starts = [s for s in range(len(swing) - 1) if swing[s] and swing[s + 1] and (s == 0 or not swing[s - 1])]
         for s in starts:
-            seg = cx[int(s * fps) : int((s + 2) * fps)]
-            seg = seg - np.polyval(np.polyfit(np.arange(len(seg)), seg, 1), np.arange(len(seg)))
-            spectrum = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), n=8 * len(seg)))
-            freqs = np.fft.rfftfreq(8 * len(seg), 1.0 / fps)
-            peak_hz = freqs[1:][np.argmax(spectrum[1:])]
+            velocity = np.diff(cx[int(s * fps) : int((s + 2) * fps)])  # removes the resting offset
+            spectrum = np.abs(np.fft.rfft(velocity * np.hanning(len(velocity)), n=8 * len(velocity)))
+            freqs = np.fft.rfftfreq(8 * len(velocity), 1.0 / fps)
+            peak_hz = freqs[np.argmax(spectrum)]
             assert 0.7 <= peak_hz <= 3.2
+            assert peak_hz == pytest.approx(pendulum_hz, abs=0.35)
             found += 1
         hang_frames = np.repeat(hang, int(fps))[: len(cx)]
         swing_frames = np.repeat(swing, int(fps))[: len(cx)]
