@@ -67,7 +67,7 @@ class SignalParams:
     noise_k: float = 4.0
     min_cutoff_dn: float = 10.0
     calibration_frames: int = 50
-    reservoir_frames: int = 48
+    reservoir_frames: int = 16
     diff_lag_s: float = 0.2
 
     def lag_frames(self, fps: float) -> int:

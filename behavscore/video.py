@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -99,30 +101,8 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     return VideoInfo(path=path, width_px=width, height_px=height, fps=fps, n_frames_claimed=n_claimed)
 
 
-def iter_luma(path: str | os.PathLike, info: VideoInfo | None = None) -> Iterator[np.ndarray]:
-    """Yield each frame of a video once, as a 2-D uint8 luma (grey) plane.
-
-    Frames are streamed: only the current frame is held. For planar YUV streams (the usual
-    H.264/MPEG-4 case) the decoder's Y plane is used directly, without colour conversion.
-
-    Parameters
-    ----------
-    path : path-like
-        Video file.
-    info : VideoInfo, optional
-        Result of :func:`probe` (probed here when omitted).
-
-    Yields
-    ------
-    numpy.ndarray
-        ``(height_px, width_px)`` uint8 frames.
-
-    Raises
-    ------
-    VideoError
-        When no frame at all can be decoded.
-    """
-    info = info or probe(path)
+def _decode(info: VideoInfo) -> Iterator[np.ndarray]:
+    """Decode frames one by one in the calling thread (see :func:`iter_luma`)."""
     cap = _open(info.path)
     # Ask for the raw decoded plane; for yuv420p this is the luma plane of shape (h, w).
     cap.set(cv2.CAP_PROP_CONVERT_RGB, 0)
@@ -146,6 +126,79 @@ def iter_luma(path: str | os.PathLike, info: VideoInfo | None = None) -> Iterato
         cap.release()
     if n == 0:
         raise VideoError(f"{info.path}: no frame could be decoded; the file is corrupt or truncated")
+
+
+_END = object()
+
+
+def iter_luma(path: str | os.PathLike, info: VideoInfo | None = None, prefetch: int = 8) -> Iterator[np.ndarray]:
+    """Yield each frame of a video once, as a 2-D uint8 luma (grey) plane.
+
+    Frames are streamed: at most ``prefetch`` decoded frames wait in memory. For planar YUV
+    streams (the usual H.264/MPEG-4 case) the decoder's Y plane is used directly, without
+    colour conversion. With ``prefetch > 0`` decoding runs in a background thread (OpenCV
+    releases the GIL while decoding), so the caller's per-frame work overlaps with decoding.
+
+    Parameters
+    ----------
+    path : path-like
+        Video file.
+    info : VideoInfo, optional
+        Result of :func:`probe` (probed here when omitted).
+    prefetch : int
+        Frames decoded ahead of the caller; 0 decodes in the calling thread.
+
+    Yields
+    ------
+    numpy.ndarray
+        ``(height_px, width_px)`` uint8 frames.
+
+    Raises
+    ------
+    VideoError
+        When no frame at all can be decoded.
+    """
+    info = info or probe(path)
+    if prefetch <= 0:
+        yield from _decode(info)
+        return
+    frames: queue.Queue = queue.Queue(maxsize=prefetch)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for frame in _decode(info):
+                while not stop.is_set():
+                    try:
+                        frames.put(frame, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            item: object = _END
+        except BaseException as exc:  # handed to the consumer, raised there
+            item = exc
+        while not stop.is_set():
+            try:
+                frames.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    worker = threading.Thread(target=produce, name=f"decode {info.path.name}", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = frames.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _iter_converted(info: VideoInfo, skip: int) -> Iterator[np.ndarray]:

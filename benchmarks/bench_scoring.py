@@ -1,0 +1,82 @@
+"""Scoring speed relative to pure luma decoding, and peak memory for 1-min and 6-min videos.
+
+Run:  python benchmarks/bench_scoring.py [VIDEO ...]
+
+Without arguments it generates synthetic FST videos (1 and 6 min, 3 animals) in a temporary
+folder. For each file it prints pure decode frames/s (every frame decoded to a luma plane and
+nothing else), scoring frames/s (``score_video``: decode + all motion signals + labels +
+summary) and their ratio, best of three alternating runs; then the peak resident memory of a
+fresh process that scores the file, which must not grow with video length.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPEATS = 3
+
+
+def decode_only(path: Path) -> tuple[int, float]:
+    from behavscore.video import iter_luma
+
+    t0 = time.perf_counter()
+    n = sum(1 for _ in iter_luma(path))
+    return n, time.perf_counter() - t0
+
+
+def score_only(path: Path, rois) -> float:
+    from behavscore import score_video
+
+    t0 = time.perf_counter()
+    score_video(path, protocol="tst", window=(0, 1), rois=rois)
+    return time.perf_counter() - t0
+
+
+PEAK_SNIPPET = """
+import resource, sys
+from behavscore import score_video
+import json
+rois = json.loads(sys.argv[2]) or None
+score_video(sys.argv[1], protocol="tst", window=(0, 1), rois=rois)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_rss_mib(path: Path, rois) -> float:
+    import json
+
+    out = subprocess.run([sys.executable, "-c", PEAK_SNIPPET, str(path), json.dumps(rois)], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024.0
+
+
+def main(paths: list[str]) -> None:
+    tmp = None
+    jobs: list[tuple[Path, list | None]] = []
+    if paths:
+        jobs = [(Path(p), None) for p in paths]
+    else:
+        from behavscore.synth import generate_video
+
+        tmp = tempfile.TemporaryDirectory()
+        for seconds in (60, 360):
+            v = generate_video(Path(tmp.name) / f"fst_{seconds}s.mp4", "fst", seed=4242, seconds=seconds, animals=3)
+            jobs.append((v.path, [list(r) for r in v.rois]))
+    print(f"{'file':32s} {'frames':>7s} {'decode f/s':>11s} {'score f/s':>10s} {'ratio':>6s} {'peak MiB':>9s}")
+    for path, rois in jobs:
+        decode_s, score_s, n = [], [], 0
+        for _ in range(REPEATS):
+            n, t = decode_only(path)
+            decode_s.append(t)
+            score_s.append(score_only(path, rois))
+        d, s = min(decode_s), min(score_s)
+        print(f"{path.name:32s} {n:7d} {n / d:11.0f} {n / s:10.0f} {s / d:6.2f} {peak_rss_mib(path, rois):9.1f}")
+    if tmp:
+        tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
