@@ -39,22 +39,21 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
     pandas.DataFrame
         ``video, animal, second, motion, changed_px, diff_mean_dn, motion_x_px, motion_y_px,
         motion_sd_x_px, motion_sd_y_px, n_frames``. ``second`` is the 0-based index of the bin
-        [s, s+1) from the start of the video; frame ``i`` belongs to bin ``floor(i / fps)``.
+        [s, s+1) from the start of the video; the difference between frames ``i - lag`` and
+        ``i`` belongs to the bin holding their midpoint, ``floor((i - lag / 2) / fps)``.
         ``motion`` is the motion index: mean changed pixels per frame as % of the animal's area.
-        A trailing bin holding fewer than half a second of frames is dropped.
-
-    Notes
-    -----
-    Frame ``i``'s difference is taken against frame ``i - 1``; frame 0 has none.
+        A trailing bin holding fewer than half a second of video is dropped (see :func:`n_bins`).
     """
     f = signals.frames
-    second = np.floor(f["frame"].to_numpy() / signals.fps).astype(np.int64)
+    # A difference between frames i - lag and i describes the moment halfway between them.
+    lag = signals.params.lag_frames(signals.fps)
+    second = np.floor((f["frame"].to_numpy() - lag / 2.0) / signals.fps).astype(np.int64)
     cols = ["changed_px", "diff_mean_dn", "motion_x_px", "motion_y_px", "motion_sd_x_px", "motion_sd_y_px"]
     grouped = f[cols].assign(animal=f["animal"].to_numpy(), second=second).groupby(["animal", "second"], sort=False)
     out = grouped.mean()
     out["n_frames"] = grouped.size()
     out = out.reset_index()
-    out = out[out["n_frames"] >= 0.5 * signals.fps].copy()
+    out = out[(out["second"] >= 0) & (out["second"] < n_bins(signals.n_frames, signals.fps))].copy()
     area = animal_area_px(signals)
     out["motion"] = 100.0 * out["changed_px"] / out["animal"].map(area)
     out.insert(0, "video", signals.video.name)

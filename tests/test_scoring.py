@@ -1,0 +1,90 @@
+"""score_video on short synthetic videos: output contracts, reproducibility, re-scoring, no-animal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from behavscore import score_signals, score_video
+
+from conftest import moving_square_frames, write_video
+
+SECONDS_COLUMNS = ["video", "animal", "second", "label", "motion", "p_immobile", "p_mobile"]
+SUMMARY_HEAD = ["video", "animal", "protocol", "window_start_s", "window_end_s", "immobility_s", "immobility_pct",
+                "latency_s", "bouts", "mean_bout_s", "model", "status"]
+
+
+@pytest.fixture(scope="module")
+def fst_result(short_fst):
+    return score_video(short_fst.path, protocol="fst", rois=short_fst.rois, window=(0, 40))
+
+
+def test_seconds_table_follows_the_contract(fst_result, short_fst):
+    s = fst_result.seconds
+    assert list(s.columns) == SECONDS_COLUMNS
+    assert set(s["animal"]) == {r[0] for r in short_fst.rois}
+    for _, a in s.groupby("animal"):
+        assert a["second"].tolist() == list(range(40))
+    assert set(s["label"]) <= {"immobile", "mobile"}
+
+
+def test_summary_follows_the_contract(fst_result):
+    cols = [c for c in fst_result.summary.columns if c in SUMMARY_HEAD]
+    assert cols == SUMMARY_HEAD
+    assert (fst_result.summary["status"] == "ok").all()
+    assert (fst_result.summary["model"] == "threshold").all()
+
+
+def test_summary_agrees_with_its_own_seconds(fst_result):
+    for row in fst_result.summary.itertuples():
+        s = fst_result.seconds[fst_result.seconds["animal"] == row.animal]
+        assert row.immobility_s == (s["label"] == "immobile").sum()
+
+
+def test_same_video_same_numbers(short_fst, fst_result):
+    again = score_video(short_fst.path, protocol="fst", rois=short_fst.rois, window=(0, 40))
+    pd.testing.assert_frame_equal(again.seconds, fst_result.seconds)
+    pd.testing.assert_frame_equal(again.summary, fst_result.summary)
+
+
+def test_rescoring_from_signals_needs_no_video_and_matches(fst_result, tmp_path):
+    # A new threshold from the stored signals equals a fresh decode with that threshold.
+    rescored = score_signals(fst_result.signals, "fst", window=(0, 40), threshold_pct=7.5)
+    fresh = score_video(fst_result.signals.video, protocol="fst", rois=fst_result.signals.rois, window=(0, 40), threshold_pct=7.5)
+    pd.testing.assert_frame_equal(rescored.seconds, fresh.seconds)
+
+
+def test_motion_is_higher_when_the_truth_says_mobile(short_tst):
+    r = score_video(short_tst.path, protocol="tst", rois=short_tst.rois, window=(0, 40))
+    m = r.seconds.merge(short_tst.truth, on=["animal", "second"], suffixes=("", "_truth"))
+    struggle = m.loc[m["detail"] == "struggle", "motion"].median()
+    hang = m.loc[m["detail"] == "hang", "motion"].median()
+    assert struggle > 2 * hang
+
+
+def test_whole_frame_is_the_default_roi(short_tst):
+    r = score_video(short_tst.path, protocol="tst", window=(0, 40))
+    assert r.summary["animal"].tolist() == [short_tst.path.stem]
+
+
+def test_empty_arena_is_no_animal_and_a_moving_object_is_not(tmp_path):
+    rng = np.random.default_rng(0)
+    background = np.full((120, 160), 190, np.uint8)
+    background[::12, :] = 120  # a static grid, like a cage floor
+    empty = [np.clip(background + rng.normal(0, 2, background.shape), 0, 255).astype(np.uint8) for _ in range(75)]
+    r = score_video(write_video(tmp_path / "empty.mp4", empty), protocol="tst", window=(0, 3))
+    assert r.summary["status"].tolist() == ["no_animal"]
+    assert r.summary["immobility_s"].isna().all()
+    moving = score_video(write_video(tmp_path / "moving.mp4", moving_square_frames(75)), protocol="tst", window=(0, 3))
+    assert moving.summary["status"].tolist() == ["ok"]
+    assert moving.summary["immobility_s"].iloc[0] == 0
+
+
+def test_an_animal_that_stops_is_scored_immobile_from_then_on(tmp_path):
+    video = write_video(tmp_path / "stops.mp4", moving_square_frames(250, still_from=100), fps=25)
+    r = score_video(video, protocol="tst", window=(0, 10))
+    labels = r.seconds.set_index("second")["label"]
+    assert (labels.loc[0:3] == "mobile").all()
+    assert (labels.loc[5:9] == "immobile").all()
+    assert r.summary["latency_s"].iloc[0] == 4

@@ -1,0 +1,113 @@
+"""Per-animal summary arithmetic on hand-made label sequences with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from behavscore.bouts import drop_short_runs, immobile_bouts, runs
+from behavscore.protocols import Protocol, get_protocol, parse_window
+from behavscore.summary import per_minute, summarise_animal
+from behavscore.threshold import ThresholdScorer, fit_threshold
+
+
+def labelled(labels: str, start: int = 0) -> pd.DataFrame:
+    """'I' = immobile, 'M' = mobile, 'S' = swimming, 'C' = climbing, one char per second."""
+    names = {"I": "immobile", "M": "mobile", "S": "swimming", "C": "climbing"}
+    return pd.DataFrame(
+        {"video": "v.mp4", "animal": "a", "second": np.arange(start, start + len(labels)), "label": [names[c] for c in labels]}
+    )
+
+
+def test_runs_are_half_open():
+    assert runs(np.array([0, 1, 1, 0, 1], bool)) == [(1, 3), (4, 5)]
+    assert runs(np.array([], bool)) == []
+
+
+def test_short_immobile_runs_become_mobile():
+    mask = np.array([1, 0, 1, 1, 0, 1, 1, 1], bool)
+    assert drop_short_runs(mask, 2).tolist() == [0, 0, 1, 1, 0, 1, 1, 1]
+    assert drop_short_runs(mask, 1).tolist() == mask.tolist()
+
+
+def test_summary_counts_only_the_window():
+    proto = Protocol("x", 10, window_start_s=2, window_end_s=8)
+    row = summarise_animal(labelled("IIMMIIIMMI"), proto)  # window seconds 2..7: MMIIIM
+    assert row["immobility_s"] == 3
+    assert row["immobility_pct"] == pytest.approx(50.0)
+    assert row["bouts"] == 1
+    assert row["latency_s"] == 2  # bout starts at 4 s, window at 2 s
+    assert row["mean_bout_s"] == 3 and row["longest_bout_s"] == 3
+
+
+def test_latency_uses_minimum_bout_and_is_nan_without_one():
+    proto = Protocol("x", 10, 0, 10)
+    row = summarise_animal(labelled("MIMMIIIMMM"), proto, min_bout_s=2)
+    assert row["latency_s"] == 4 and row["bouts"] == 1
+    assert np.isnan(summarise_animal(labelled("MMMMMMMMMM"), proto)["latency_s"])
+
+
+def test_three_class_summary_reports_swimming_and_climbing():
+    proto = Protocol("fst", 10, 0, 10, labels=("immobile", "swimming", "climbing"))
+    row = summarise_animal(labelled("IISSSCCIII"), proto)
+    assert (row["immobility_s"], row["swimming_s"], row["climbing_s"]) == (5, 3, 2)
+
+
+def test_per_minute_bins_add_up_to_the_window_total():
+    proto = get_protocol("fst")
+    rng = np.random.default_rng(1)
+    labels = "".join(rng.choice(["I", "M"], 360))
+    seconds = labelled(labels)
+    minutes = per_minute(seconds, proto)
+    assert minutes["bin_start_s"].tolist() == [120, 180, 240, 300]
+    assert minutes["seconds_scored"].tolist() == [60] * 4
+    assert minutes["immobility_s"].sum() == summarise_animal(seconds, proto)["immobility_s"]
+
+
+def test_threshold_scorer_labels_and_probabilities():
+    table = pd.DataFrame({"animal": "a", "second": range(6), "motion": [0.1, 5, 0.2, 0.3, 9, 0.1]})
+    out = ThresholdScorer(threshold_pct=1.0, min_bout_s=2).predict(table)
+    assert out["label"].tolist() == ["mobile", "mobile", "immobile", "immobile", "mobile", "mobile"]
+    assert (out["p_immobile"] + out["p_mobile"] == 1).all()
+
+
+def test_fit_threshold_recovers_the_rule_that_made_the_labels():
+    rng = np.random.default_rng(3)
+    motion = np.exp(rng.normal(0, 1.5, 400))
+    true_threshold = 1.7
+    immobile = motion < true_threshold
+    fitted, agreement = fit_threshold(motion, immobile, min_bout_s=1)
+    assert agreement == 1.0
+    below = motion[motion < true_threshold].max()
+    above = motion[motion >= true_threshold].min()
+    assert below < fitted <= above
+
+
+def test_fit_threshold_needs_both_classes():
+    with pytest.raises(ValueError, match="both immobile and mobile"):
+        fit_threshold(np.ones(20), np.ones(20, bool))
+
+
+@pytest.mark.parametrize("text, expected", [("120:360", (120.0, 360.0)), ("0:60", (0.0, 60.0)), ("", None)])
+def test_window_parsing(text, expected):
+    assert parse_window(text) == expected
+
+
+@pytest.mark.parametrize("text", ["360:120", "a:b", "120"])
+def test_bad_window_is_explained(text):
+    with pytest.raises(ValueError, match="window"):
+        parse_window(text)
+
+
+def test_protocol_defaults_follow_the_literature():
+    assert (get_protocol("fst").window_start_s, get_protocol("fst").window_end_s) == (120, 360)
+    assert (get_protocol("tst").window_start_s, get_protocol("tst").window_end_s) == (0, 360)
+    assert get_protocol("FST", window=(0, 240)).window_end_s == 240
+    with pytest.raises(ValueError, match="unknown protocol"):
+        get_protocol("open-field")
+
+
+def test_immobile_bouts_have_exact_times():
+    b = immobile_bouts(np.array(["mobile", "immobile", "immobile", "mobile"]), np.arange(10, 14))
+    assert b.to_dict("records") == [{"start_s": 11.0, "end_s": 13.0, "duration_s": 2.0}]
