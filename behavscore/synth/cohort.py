@@ -37,6 +37,7 @@ def generate_cohort(
     fps: float = 25.0,
     *,
     nuisance: NuisanceSettings | None = None,
+    scale: float = 1.0,
 ) -> pd.DataFrame:
     """Write ``n`` videos of a randomised vehicle / norclomipramine dose-response cohort.
 
@@ -53,6 +54,8 @@ def generate_cohort(
         As in ``generate_video``.
     nuisance : NuisanceSettings, optional
         Camera nuisance strengths.
+    scale : float
+        Output resolution relative to the default geometry (see ``generate_video``).
 
     Returns
     -------
@@ -85,7 +88,7 @@ def generate_cohort(
         ids = [f"{protocol}-s{seed}-v{v:02d}-a{j + 1}" for j in range(animals)]
         result = generate_video(
             out / name, protocol, video_seed(seed, v), seconds=seconds, animals=animals, fps=fps,
-            treatment_effects=specs[v * animals : (v + 1) * animals], animal_ids=ids, nuisance=nuisance,
+            treatment_effects=specs[v * animals : (v + 1) * animals], animal_ids=ids, nuisance=nuisance, scale=scale,
         )
         truths.append(result.truth)
         info = result.animals.set_index("animal")

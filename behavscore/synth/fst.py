@@ -179,7 +179,7 @@ def simulate_fst(
                 drift_v = -drift_v
                 cx = float(np.clip(cx, x_min, x_max))
             facing = _approach(facing, 1.0 if facing >= 0 else -1.0, dt, 0.3)
-            theta = _approach(theta, 0.3, dt, 0.25)
+            theta = _approach(theta, 0.45, dt, 0.25)
             cy = _approach(cy, float_y, dt, 0.25)
             rest = np.array([0.55, 0.45, -0.25, -0.15])
             limb_now = limb_now + (rest - limb_now) * (1.0 - np.exp(-dt / 0.2))
@@ -221,8 +221,8 @@ def fst_pose(track: FstTrack, i: int, traits: AnimalTraits, geom: FstGeometry, x
         width_px=width,
         limb_angles_rad=track.limbs[i],
         limb_length_px=0.45 * width + 4.0,
-        tail_heading_rad=np.pi - theta + 0.75 + track.tail_wave[i],
-        tail_curl_rad=-0.35,
+        tail_heading_rad=np.pi - theta - 0.7 + track.tail_wave[i],
+        tail_curl_rad=0.35,
         breath=track.breath[i],
     )
     c = body.centroid(local)
