@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pandas as pd
@@ -339,3 +342,36 @@ def test_bad_cohort_arguments_raise_clear_errors(tmp_path):
         generate_cohort(tmp_path, "fst", n=0, seed=1)
     with pytest.raises(ValueError, match="protocol"):
         generate_cohort(tmp_path, "xyz", n=1, seed=1)
+
+
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "videos_sample"
+
+
+@pytest.mark.parametrize("protocol", ["fst", "tst"])
+def test_committed_sample_matches_its_tables(protocol):
+    folder = SAMPLE_DIR / protocol
+    cohort = pd.read_csv(folder / "cohort.csv")
+    truth = pd.read_csv(folder / "truth.csv")
+    assert list(truth.columns) == TRUTH_COLUMNS
+    assert set(truth["animal"]) == set(cohort["animal"])
+    assert cohort["dose_mg_kg"].nunique() >= 3
+    for video, rows in cohort.groupby("video"):
+        cap = cv2.VideoCapture(str(folder / video))
+        width, height = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 360 * 25
+        cap.release()
+        assert ((rows["roi_x"] + rows["roi_w"]) <= width).all() and ((rows["roi_y"] + rows["roi_h"]) <= height).all()
+        assert (truth[truth["video"] == video].groupby("animal").size() == 360).all()
+
+
+@pytest.mark.slow
+def test_sample_script_regenerates_the_committed_sample(tmp_path):
+    spec = importlib.util.spec_from_file_location("make_samples", SAMPLE_DIR / "make_samples.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(tmp_path)
+    for protocol in ("fst", "tst"):
+        for name in ("truth.csv", "cohort.csv"):
+            pd.testing.assert_frame_equal(pd.read_csv(tmp_path / protocol / name), pd.read_csv(SAMPLE_DIR / protocol / name))
+        for video in pd.read_csv(SAMPLE_DIR / protocol / "cohort.csv")["video"].unique():
+            assert np.array_equal(read_gray(tmp_path / protocol / video)[::50], read_gray(SAMPLE_DIR / protocol / video)[::50])
