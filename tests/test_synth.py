@@ -375,3 +375,11 @@ def test_sample_script_regenerates_the_committed_sample(tmp_path):
             pd.testing.assert_frame_equal(pd.read_csv(tmp_path / protocol / name), pd.read_csv(SAMPLE_DIR / protocol / name))
         for video in pd.read_csv(SAMPLE_DIR / protocol / "cohort.csv")["video"].unique():
             assert np.array_equal(read_gray(tmp_path / protocol / video)[::50], read_gray(SAMPLE_DIR / protocol / video)[::50])
+
+
+def test_other_frame_rates_and_partial_last_second(tmp_path):
+    video = generate_video(tmp_path / "f30.mp4", "tst", seed=2, seconds=2.5, animals=1, fps=30.0)
+    assert video.n_frames == 75
+    assert video.truth["second"].tolist() == [0, 1, 2]
+    cap = cv2.VideoCapture(str(video.path))
+    assert cap.get(cv2.CAP_PROP_FPS) == pytest.approx(30.0)

@@ -9,8 +9,8 @@ import numpy as np
 
 from behavscore.synth import body
 from behavscore.synth.animal import AnimalTraits
-from behavscore.synth.bouts import CLIMBING, IMMOBILE, SWIMMING
-from behavscore.synth.drawing import SCALE, SHIFT, draw_mouse
+from behavscore.synth.bouts import CLIMBING, SWIMMING
+from behavscore.synth.drawing import SCALE, SHIFT
 
 FLOAT, PADDLE, SWIM, CLIMB = 0, 1, 2, 3
 FST_DETAILS = ("float", "paddle", "swim", "climb")
@@ -292,9 +292,6 @@ def draw_water(frame: np.ndarray, x0: int, geom: FstGeometry, water: Water, ripp
     pts = np.stack([xs + left, ys], axis=1)
     colour = (210, 214, 208) if coat != "white" else (120, 118, 108)
     cv2.polylines(frame, [np.round(pts * SCALE).astype(np.int32)], False, colour, 1, cv2.LINE_AA, SHIFT)
-    glint = np.stack([xs[::4] + left, ys[::4] + 2.5], axis=1)
+    meniscus = np.stack([xs[::4] + left, ys[::4] + 2.5], axis=1)
     dark = tuple(int(c * 0.8) for c in water.tint[0, 0])
-    cv2.polylines(frame, [np.round(glint * SCALE).astype(np.int32)], False, dark, 1, cv2.LINE_AA, SHIFT)
-
-
-STATE_TO_LABEL = {IMMOBILE: "immobile", SWIMMING: "swimming", CLIMBING: "climbing"}
+    cv2.polylines(frame, [np.round(meniscus * SCALE).astype(np.int32)], False, dark, 1, cv2.LINE_AA, SHIFT)

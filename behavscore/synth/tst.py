@@ -10,8 +10,7 @@ from scipy.linalg import expm
 
 from behavscore.synth import body
 from behavscore.synth.animal import AnimalTraits
-from behavscore.synth.bouts import IMMOBILE, MOBILE
-from behavscore.synth.drawing import draw_mouse
+from behavscore.synth.bouts import MOBILE
 
 HANG, SWING, STRUGGLE = 0, 1, 2
 TST_DETAILS = ("hang", "swing", "struggle")
@@ -206,6 +205,3 @@ def draw_tape(frame: np.ndarray, x0: int, geom: TstGeometry) -> None:
     px = int(round(x0 + geom.pivot_x))
     cv2.rectangle(frame, (px - 6, geom.bar_y - 4), (px + 6, int(geom.pivot_y) + 4), (196, 220, 228), -1)
     cv2.line(frame, (px - 6, int(geom.pivot_y) + 4), (px + 6, int(geom.pivot_y) + 4), (150, 170, 178), 1)
-
-
-STATE_TO_LABEL = {IMMOBILE: "immobile", MOBILE: "mobile"}
