@@ -38,7 +38,8 @@ MAX_AREA_FRACTION = 0.35
 MIN_CONTRAST_DN = 25.0
 
 
-def _largest_blob_px(crop: np.ndarray) -> float:
+def _blob_mask(crop: np.ndarray) -> np.ndarray | None:
+    """Mask of the largest animal-sized compact contrasting blob in a crop, or None."""
     h, w = crop.shape
     k = max(3, (min(h, w) // 2) | 1)
     background = cv2.medianBlur(crop, min(k, 255))
@@ -48,13 +49,81 @@ def _largest_blob_px(crop: np.ndarray) -> float:
     # Opening removes thin structures (bars, edges, reflections) that are not bodies.
     size = max(3, min(h, w) // 25)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
-        return 0.0
-    areas = stats[1:, cv2.CC_STAT_AREA].astype(float)
-    area = float(areas.max())
-    frac = area / (h * w)
-    return area if MIN_AREA_FRACTION <= frac <= MAX_AREA_FRACTION else 0.0
+        return None
+    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    frac = stats[best, cv2.CC_STAT_AREA] / (h * w)
+    return labels == best if MIN_AREA_FRACTION <= frac <= MAX_AREA_FRACTION else None
+
+
+def _largest_blob_px(crop: np.ndarray) -> float:
+    blob = _blob_mask(crop)
+    return float(blob.sum()) if blob is not None else 0.0
+
+
+@dataclass(frozen=True)
+class Silhouette:
+    """How to cut the animal out of its ROI by luma alone.
+
+    Attributes
+    ----------
+    threshold_dn : float
+        Luma level halfway between the animal and its surroundings.
+    dark : bool
+        The animal is darker than its surroundings (True) or lighter.
+    """
+
+    threshold_dn: float
+    dark: bool
+
+    def mask(self, crop: np.ndarray) -> np.ndarray:
+        """0/1 uint8 mask of the largest connected region of animal-coloured pixels in a crop."""
+        kind = cv2.THRESH_BINARY_INV if self.dark else cv2.THRESH_BINARY
+        binary = cv2.threshold(crop, self.threshold_dn, 1, kind)[1]
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        if n <= 2:
+            return binary
+        best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        return (labels == best).astype(np.uint8)
+
+
+def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
+    """Find the luma level that separates the animal from its surroundings.
+
+    Parameters
+    ----------
+    crops : sequence of numpy.ndarray
+        The ROI in a few frames (e.g. the first seconds of the video).
+
+    Returns
+    -------
+    Silhouette or None
+        None when no animal-like blob is seen in most of the crops.
+
+    Notes
+    -----
+    In each crop the largest compact contrasting blob is taken as the animal; the threshold is
+    halfway between its median luma and the median luma of a ring around it, so it adapts to
+    coat colour and lighting (black mouse on white, white mouse on black).
+    """
+    inside, around = [], []
+    for crop in crops:
+        blob = _blob_mask(crop)
+        if blob is None:
+            continue
+        blob8 = blob.astype(np.uint8)
+        size = max(3, min(crop.shape) // 12) | 1
+        ring = cv2.dilate(blob8, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).astype(bool) & ~blob
+        if ring.any():
+            inside.append(float(np.median(crop[blob])))
+            around.append(float(np.median(crop[ring])))
+    if len(inside) < max(1, len(crops) // 2):
+        return None
+    a, b = float(np.median(inside)), float(np.median(around))
+    if abs(a - b) < MIN_CONTRAST_DN:
+        return None
+    return Silhouette(threshold_dn=(a + b) / 2.0, dark=a < b)
 
 
 def find_animal(frames: Sequence[np.ndarray], roi: "Roi", scale: float) -> AnimalAppearance:

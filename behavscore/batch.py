@@ -11,8 +11,8 @@ import pandas as pd
 from .cohort import rois_of
 from .protocols import get_protocol
 from .score import ScoreResult, score_video
+from .scorers import Scorer
 from .summary import SUMMARY_COLUMNS
-from .threshold import DEFAULT_THRESHOLD_PCT
 from .video import VideoError
 
 
@@ -55,10 +55,8 @@ def _error_rows(rows: pd.DataFrame, protocol, reason: str, model: str) -> list[d
 def score_cohort(
     cohort: pd.DataFrame,
     protocol: str = "fst",
-    model: str = "default",
+    model: "str | Scorer" = "default",
     window: tuple[float, float] | None = None,
-    threshold_pct: float = DEFAULT_THRESHOLD_PCT,
-    min_bout_s: float = 1.0,
     on_video: Callable[[str, ScoreResult | None], None] | None = None,
 ) -> CohortResult:
     """Score each video of a cohort table once, all its animals in the same pass.
@@ -67,7 +65,7 @@ def score_cohort(
     ----------
     cohort : pandas.DataFrame
         Output of :func:`behavscore.cohort.read_cohort`.
-    protocol, model, window, threshold_pct, min_bout_s
+    protocol, model, window
         As for :func:`behavscore.score_video`.
     on_video : callable, optional
         Called after each video with its name and result (None on failure), e.g. for progress.
@@ -95,7 +93,7 @@ def score_cohort(
         rois = rois_of(rows)
         try:
             result = score_video(
-                video_path, protocol=proto, rois=rois, model=model, threshold_pct=threshold_pct, min_bout_s=min_bout_s
+                video_path, protocol=proto, rois=rois, model=model
             )
         except VideoError as exc:
             fail(rows, str(exc).replace(f"{video_path}: ", ""))

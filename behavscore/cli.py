@@ -82,9 +82,36 @@ def _run(fn):
 
 
 ScoringWindow = typer.Option("", "--window", help="Scored window START:END in seconds (default: FST 120:360, TST 0:360).")
-Threshold = typer.Option(None, "--threshold", help="Threshold scorer: immobile when motion (% of animal area changing per frame) is below this.")
-MinBout = typer.Option(1.0, "--min-bout", help="Minimum immobile bout, seconds (shorter runs count as mobile).")
+Threshold = typer.Option(None, "--threshold", help="Immobile when the motion index (% of the animal's area changing per frame) is below this. Default: the protocol's fitted value.")
+PassiveThreshold = typer.Option(None, "--passive-threshold", help="Passive-motion exclusion: immobile when the body's shape changes by less than this % of its area (drift, pendulum swing). 0 switches it off.")
+MinBout = typer.Option(None, "--min-bout", help="Minimum immobile bout, seconds (shorter runs count as mobile). Default 1.")
 Model = typer.Option("default", "--model", help="'default', 'threshold' or a path to a .skops model.")
+
+
+def _scorer(model: str, protocol: str, threshold: Optional[float], passive: Optional[float], min_bout: Optional[float]):
+    """The scorer the options describe (protocol defaults where an option is not given)."""
+    from dataclasses import replace
+
+    from .scorers import resolve_scorer
+
+    scorer = _run(lambda: resolve_scorer(model, protocol.lower()))
+    changes = {}
+    if threshold is not None:
+        changes["threshold_pct"] = threshold
+    if passive is not None:
+        changes["passive_threshold_pct"] = passive if passive > 0 else None
+    if min_bout is not None:
+        changes["min_bout_s"] = min_bout
+    if changes and not hasattr(scorer, "threshold_pct"):
+        changes.pop("threshold_pct", None)
+        changes.pop("passive_threshold_pct", None)
+    return _run(lambda: replace(scorer, **changes)) if changes else scorer
+
+
+def _describe(scorer) -> dict:
+    from dataclasses import asdict, is_dataclass
+
+    return asdict(scorer) if is_dataclass(scorer) else {"name": getattr(scorer, "name", str(scorer))}
 
 
 @app.command()
@@ -95,7 +122,8 @@ def score(
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
     window: str = ScoringWindow,
     threshold: Optional[float] = Threshold,
-    min_bout: float = MinBout,
+    passive_threshold: Optional[float] = PassiveThreshold,
+    min_bout: Optional[float] = MinBout,
     model: str = Model,
 ) -> None:
     """Score one video: seconds.csv, summary.csv, minutes.csv, a QC figure and provenance.json."""
@@ -103,18 +131,17 @@ def score(
     from .protocols import parse_window
     from .qc import plot_qc
     from .score import score_video
-    from .threshold import DEFAULT_THRESHOLD_PCT
 
     rois = [_parse_roi(t, i, video.stem) for i, t in enumerate(roi or [])] or None
-    thr = DEFAULT_THRESHOLD_PCT if threshold is None else threshold
-    result = _run(lambda: score_video(video, protocol=protocol, rois=rois, model=model, window=parse_window(window), threshold_pct=thr, min_bout_s=min_bout))
+    scorer = _scorer(model, protocol, threshold, passive_threshold, min_bout)
+    result = _run(lambda: score_video(video, protocol=protocol, rois=rois, model=scorer, window=parse_window(window)))
     out.mkdir(parents=True, exist_ok=True)
     write_csv(result.seconds, out / "seconds.csv")
     write_csv(result.summary, out / "summary.csv")
     write_csv(result.minutes, out / "minutes.csv")
     (out / "qc").mkdir(exist_ok=True)
-    plot_qc(result.seconds, result.protocol, out / "qc" / f"{video.stem}.png", thr if model in ("default", "threshold") else None, video.name)
-    params = {"command": "score", "protocol": result.protocol, "model": model, "threshold_pct": thr, "min_bout_s": min_bout, "rois": rois, "signals": result.signals.params, "per_roi": result.signals.per_roi.to_dict("records")}
+    plot_qc(result.seconds, result.protocol, out / "qc" / f"{video.stem}.png", getattr(scorer, "threshold_pct", None), video.name)
+    params = {"command": "score", "protocol": result.protocol, "scorer": _describe(scorer), "rois": rois, "signals": result.signals.params, "per_roi": result.signals.per_roi.to_dict("records")}
     write_provenance(out, params, [{"path": video.name, "sha256": sha256_file(video), "bytes": video.stat().st_size, "frames_decoded": result.signals.n_frames, "fps": result.signals.fps}])
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {w}")
@@ -129,7 +156,8 @@ def batch(
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
     window: str = ScoringWindow,
     threshold: Optional[float] = Threshold,
-    min_bout: float = MinBout,
+    passive_threshold: Optional[float] = PassiveThreshold,
+    min_bout: Optional[float] = MinBout,
     model: str = Model,
     strict: bool = typer.Option(False, "--strict", help="Exit with status 1 when any animal could not be scored."),
 ) -> None:
@@ -141,11 +169,10 @@ def batch(
     from .outputs import sha256_file, write_csv, write_provenance
     from .protocols import parse_window
     from .qc import plot_qc
-    from .threshold import DEFAULT_THRESHOLD_PCT
 
     table = _run(lambda: read_cohort(cohort))
     win = _run(lambda: parse_window(window))
-    thr = DEFAULT_THRESHOLD_PCT if threshold is None else threshold
+    scorer = _scorer(model, protocol, threshold, passive_threshold, min_bout)
     n_videos = table["video_path"].nunique()
     (out / "qc").mkdir(parents=True, exist_ok=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console, transient=True) as progress:
@@ -153,10 +180,10 @@ def batch(
 
         def on_video(path: str, result) -> None:
             if result is not None:
-                plot_qc(result.seconds, result.protocol, out / "qc" / f"{Path(path).stem}.png", thr if model in ("default", "threshold") else None, Path(path).name)
+                plot_qc(result.seconds, result.protocol, out / "qc" / f"{Path(path).stem}.png", getattr(scorer, "threshold_pct", None), Path(path).name)
             progress.advance(task)
 
-        result = _run(lambda: score_cohort(table, protocol=protocol, model=model, window=win, threshold_pct=thr, min_bout_s=min_bout, on_video=on_video))
+        result = _run(lambda: score_cohort(table, protocol=protocol, model=scorer, window=win, on_video=on_video))
     write_csv(result.seconds, out / "seconds.csv")
     write_csv(result.summary, out / "summary.csv")
     write_csv(result.minutes, out / "minutes.csv")
@@ -165,7 +192,7 @@ def batch(
     for path in table["video_path"].unique():
         p = Path(path)
         inputs.append({"path": p.name, "sha256": sha256_file(p) if p.is_file() else None, "bytes": p.stat().st_size if p.is_file() else None})
-    params = {"command": "batch", "cohort": cohort.name, "protocol": protocol, "window": win, "model": model, "threshold_pct": thr, "min_bout_s": min_bout}
+    params = {"command": "batch", "cohort": cohort.name, "protocol": protocol, "window": win, "scorer": _describe(scorer)}
     write_provenance(out, params, inputs)
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {w}")
@@ -199,7 +226,7 @@ def fit_threshold_cmd(
     seconds_csv: Path = typer.Argument(..., help="seconds.csv written by 'behavscore score' or 'batch' (has the motion column)."),
     annotations: Path = typer.Argument(..., help="Hand scores: BORIS export or per-second CSV (video, animal, second, label)."),
     map: str = typer.Option("", "--map", help="Behaviour names to labels, e.g. 'Immobility=immobile,Struggling=mobile'."),
-    min_bout: float = MinBout,
+    min_bout: float = typer.Option(1.0, "--min-bout", help="Minimum immobile bout, seconds, applied as the scorer will."),
 ) -> None:
     """Fit the immobility threshold to hand-scored seconds (as DBscorer does with 3–4 videos)."""
     import pandas as pd

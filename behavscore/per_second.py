@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .signals import MotionSignals
+from .signals import SIGNAL_NAMES, MotionSignals
 
 #: Animal area assumed, as a fraction of the ROI, when no animal-like blob could be measured.
 FALLBACK_AREA_FRACTION = 0.10
@@ -48,7 +48,7 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
     # A difference between frames i - lag and i describes the moment halfway between them.
     lag = signals.params.lag_frames(signals.fps)
     second = np.floor((f["frame"].to_numpy() - lag / 2.0) / signals.fps).astype(np.int64)
-    cols = ["changed_px", "diff_mean_dn", "motion_x_px", "motion_y_px", "motion_sd_x_px", "motion_sd_y_px"]
+    cols = list(SIGNAL_NAMES)
     grouped = f[cols].assign(animal=f["animal"].to_numpy(), second=second).groupby(["animal", "second"], sort=False)
     out = grouped.mean()
     out["n_frames"] = grouped.size()
@@ -56,8 +56,9 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
     out = out[(out["second"] >= 0) & (out["second"] < n_bins(signals.n_frames, signals.fps))].copy()
     area = animal_area_px(signals)
     out["motion"] = 100.0 * out["changed_px"] / out["animal"].map(area)
+    out["shape_motion"] = 100.0 * out["shape_change_px"] / out["animal"].map(area)
     out.insert(0, "video", signals.video.name)
-    order = ["video", "animal", "second", "motion"] + cols + ["n_frames"]
+    order = ["video", "animal", "second", "motion", "shape_motion"] + cols + ["n_frames"]
     animals = [r.animal for r in signals.rois]
     out["animal"] = pd.Categorical(out["animal"], categories=animals, ordered=True)
     out = out.sort_values(["animal", "second"]).reset_index(drop=True)

@@ -14,7 +14,6 @@ from .protocols import Protocol, get_protocol
 from .scorers import Scorer, resolve_scorer
 from .signals import MotionSignals, Roi, SignalParams, compute_signals
 from .summary import per_minute, summarise_animal
-from .threshold import DEFAULT_THRESHOLD_PCT
 from .video import VideoError, probe
 
 #: An ROI "moves" when, in its 90th-percentile second, at least this share of it changes per frame.
@@ -35,6 +34,9 @@ class ScoreResult:
         One row per animal (the ``summary.csv`` contract).
     minutes : pandas.DataFrame
         Per-minute bins of the window.
+    features : pandas.DataFrame
+        The per-second feature table the scorer saw (motion, shape_motion, animal area and
+        position, ... per animal and second).
     signals : MotionSignals
         The per-frame signals, for re-scoring without decoding again.
     protocol : Protocol
@@ -46,6 +48,7 @@ class ScoreResult:
     seconds: pd.DataFrame
     summary: pd.DataFrame
     minutes: pd.DataFrame
+    features: pd.DataFrame
     signals: MotionSignals
     protocol: Protocol
     warnings: list[str] = field(default_factory=list)
@@ -117,15 +120,14 @@ def score_signals(
     protocol: str | Protocol = "fst",
     model: str | Scorer = "default",
     window: tuple[float, float] | None = None,
-    threshold_pct: float = DEFAULT_THRESHOLD_PCT,
-    min_bout_s: float = 1.0,
 ) -> ScoreResult:
     """Label and summarise already-computed motion signals (no video decoding).
 
     Parameters are those of :func:`score_video`; see there.
     """
     proto = get_protocol(protocol, window)
-    scorer = resolve_scorer(model, proto.name, threshold_pct, min_bout_s)
+    scorer = resolve_scorer(model, proto.name)
+    min_bout_s = scorer.min_bout_s
     proto, warnings = check_duration(signals, proto)
     proto = replace(proto, labels=tuple(scorer.labels))
     table = per_second(signals)
@@ -154,7 +156,7 @@ def score_signals(
     lead = [c for c in summary.columns if c not in extras]
     summary = summary[lead + extras]
     minutes = per_minute(seconds[~absent], proto)
-    return ScoreResult(seconds=seconds, summary=summary, minutes=minutes, signals=signals, protocol=proto, warnings=warnings)
+    return ScoreResult(seconds=seconds, summary=summary, minutes=minutes, features=table, signals=signals, protocol=proto, warnings=warnings)
 
 
 def score_video(
@@ -163,8 +165,6 @@ def score_video(
     rois: Sequence | None = None,
     model: str | Scorer = "default",
     window: tuple[float, float] | None = None,
-    threshold_pct: float = DEFAULT_THRESHOLD_PCT,
-    min_bout_s: float = 1.0,
     signal_params: SignalParams = SignalParams(),
 ) -> ScoreResult:
     """Score immobility in one FST or TST video.
@@ -178,14 +178,10 @@ def score_video(
     rois : list of (animal, x, y, w, h), optional
         One pixel rectangle per animal; ``None`` = the whole frame, animal id = file stem.
     model : str or Scorer
-        ``"default"``, ``"threshold"`` or a scorer object.
+        ``"default"``, ``"threshold"`` or a scorer object, e.g.
+        ``ThresholdScorer(threshold_pct=20, min_bout_s=2)`` for your own threshold.
     window : (start_s, end_s), optional
         Overrides the protocol's scored window.
-    threshold_pct : float
-        Immobility threshold of the threshold scorer: motion index (% of the animal's area
-        changing per frame) below which a second is immobile.
-    min_bout_s : float
-        Minimum immobile bout length in seconds.
     signal_params : SignalParams
         Settings of the decoding pass (noise cut-off).
 
@@ -204,4 +200,4 @@ def score_video(
     info = probe(path)
     get_protocol(protocol, window)  # fail on a bad protocol before the expensive pass
     signals = compute_signals(info.path, _as_rois(rois), signal_params, info)
-    return score_signals(signals, protocol, model, window, threshold_pct, min_bout_s)
+    return score_signals(signals, protocol, model, window)

@@ -6,13 +6,14 @@ from typing import Protocol as TypingProtocol
 
 import pandas as pd
 
-from .threshold import DEFAULT_THRESHOLD_PCT, ThresholdScorer
+from .threshold import DEFAULT_SHAPE_THRESHOLD_PCT, DEFAULT_THRESHOLD_PCT, ThresholdScorer
 
 
 class Scorer(TypingProtocol):
     """Anything that turns a per-second feature table into labels and class probabilities."""
 
     name: str
+    min_bout_s: float
 
     @property
     def labels(self) -> tuple[str, ...]: ...
@@ -22,28 +23,30 @@ class Scorer(TypingProtocol):
         ...
 
 
-def resolve_scorer(
-    model: str | Scorer = "default",
-    protocol_name: str = "fst",
-    threshold_pct: float = DEFAULT_THRESHOLD_PCT,
-    min_bout_s: float = 1.0,
-) -> Scorer:
+#: The threshold scorer's settings per protocol, fitted to synthetic videos with known truth
+#: (see ``benchmarks/fit_default_thresholds.py``); fit your own with ``behavscore fit-threshold``.
+DEFAULT_THRESHOLDS: dict[str, ThresholdScorer] = {
+    "fst": ThresholdScorer(threshold_pct=DEFAULT_THRESHOLD_PCT, passive_threshold_pct=DEFAULT_SHAPE_THRESHOLD_PCT),
+    "tst": ThresholdScorer(threshold_pct=DEFAULT_THRESHOLD_PCT, passive_threshold_pct=DEFAULT_SHAPE_THRESHOLD_PCT),
+}
+
+
+def resolve_scorer(model: "str | Scorer" = "default", protocol_name: str = "fst") -> "Scorer":
     """Turn the ``model`` argument of the API/CLI into a scorer.
 
     Parameters
     ----------
     model : str or Scorer
-        ``"threshold"``, ``"default"`` or an object with ``predict``. ``"default"`` is the
-        threshold scorer until a trained model is shipped for the protocol.
+        ``"threshold"``, ``"default"`` or a scorer object (e.g. ``ThresholdScorer(threshold_pct=20)``).
+        ``"default"`` is the threshold scorer until a trained model is shipped for the protocol.
     protocol_name : str
-        Protocol, to pick the default model.
-    threshold_pct, min_bout_s : float
-        Settings of the threshold scorer.
+        Protocol, to pick the default settings (custom protocols get the plain threshold
+        scorer without passive-motion exclusion).
     """
     if not isinstance(model, str):
         return model
     if model in ("threshold", "default"):
-        return ThresholdScorer(threshold_pct=threshold_pct, min_bout_s=min_bout_s)
+        return DEFAULT_THRESHOLDS.get(protocol_name, ThresholdScorer())
     raise ValueError(
         f"model {model!r} is not available: use 'threshold' or 'default' (trained classifier files are not supported yet)"
     )

@@ -13,13 +13,15 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from .appearance import find_animal
+from .appearance import calibrate_silhouette, find_animal
+from .shape import nonrigid_change_px, silhouette_moments
 from .video import MIN_FRAMES, VideoError, VideoInfo, iter_luma, probe
 
 
 #: Per-frame signals, in this order in the pass's array.
 SIGNAL_NAMES = [
     "changed_px", "diff_mean_dn", "motion_x_px", "motion_y_px", "motion_sd_x_px", "motion_sd_y_px", "frame_luma_dn",
+    "animal_area_px", "animal_x_px", "animal_y_px", "animal_angle_deg", "shape_change_px",
 ]
 N_SIGNALS = len(SIGNAL_NAMES)
 #: ROIs whose short side is at least twice this are measured at half resolution.
@@ -92,8 +94,12 @@ class MotionSignals:
     rois : tuple of Roi
     frames : pandas.DataFrame
         One row per frame and ROI: ``animal, frame, changed_px, diff_mean_dn, motion_x_px,
-        motion_y_px, motion_sd_x_px, motion_sd_y_px, frame_luma_dn``. Frame ``i`` is compared
-        with frame ``i - lag`` (``params.diff_lag_s``); the first ``lag`` frames hold NaN.
+        motion_y_px, motion_sd_x_px, motion_sd_y_px, frame_luma_dn, animal_area_px, animal_x_px,
+        animal_y_px, animal_angle_deg, shape_change_px``. Frame ``i`` is compared with frame
+        ``i - lag`` (``params.diff_lag_s``); the first ``lag`` frames hold NaN. The animal's
+        silhouette (area, centroid, orientation) is measured every ``lag`` frames (NaN between),
+        and ``shape_change_px`` is how much it changed since the previous measurement beyond
+        rigid drift or swing (see :func:`behavscore.shape.nonrigid_change_px`).
         Positions are relative to the ROI's top-left corner.
     per_roi : pandas.DataFrame
         One row per ROI: ``animal, roi_x, roi_y, roi_w, roi_h, noise_sd_dn, cutoff_dn,
@@ -226,6 +232,7 @@ def compute_signals(
     cal = [cv2.resize(c, half_size, interpolation=cv2.INTER_AREA) for c in calibration] if half else calibration
     noise_sd = [_noise_sd(cv2.absdiff(b[r.y : r.y + r.h, r.x : r.x + r.w], a[r.y : r.y + r.h, r.x : r.x + r.w]) for a, b in zip(cal[:-1], cal[1:])) for r in sr]
     cutoffs = [max(params.min_cutoff_dn, params.noise_k * sd) for sd in noise_sd]
+    silhouettes = [calibrate_silhouette([c[r.y : r.y + r.h, r.x : r.x + r.w] for c in cal[:: max(1, len(cal) // 5)]]) for r in sr]
     del cal
     px_per_px = 1.0 / (f * f)
     reservoir = _Reservoir(params.reservoir_frames, min(1.0, 320.0 / (f * max(info.width_px, info.height_px))))
@@ -235,6 +242,7 @@ def compute_signals(
     ys = [np.arange(r.h, dtype=np.float64) / f for r in sr]
     lag = params.lag_frames(info.fps)
     history: collections.deque[np.ndarray] = collections.deque(maxlen=lag)
+    last_shape: list[tuple[np.ndarray, object] | None] = [None] * k
     n = 0
     for frame in itertools.chain(calibration, stream):
         if half:
@@ -260,6 +268,20 @@ def compute_signals(
                     out[j, 2], out[j, 3] = mx, my
                     out[j, 4] = np.sqrt(max((xs[j] ** 2) @ cx / changed - mx * mx, 0.0))
                     out[j, 5] = np.sqrt(max((ys[j] ** 2) @ cy / changed - my * my, 0.0))
+        if n % lag == 0:  # silhouettes every diff_lag_s, each compared with the one before
+            for j, (r, sil) in enumerate(zip(sr, silhouettes)):
+                if sil is None:
+                    continue
+                mask = sil.mask(frame[r.y : r.y + r.h, r.x : r.x + r.w])
+                mom = silhouette_moments(mask)
+                if mom is None:
+                    last_shape[j] = None
+                    continue
+                out = rows[n, j]
+                out[7:11] = mom.area_px * px_per_px, mom.x_px / f, mom.y_px / f, np.degrees(mom.angle_rad)
+                if last_shape[j] is not None:
+                    out[11] = nonrigid_change_px(last_shape[j][0], last_shape[j][1], mask, mom) * px_per_px
+                last_shape[j] = (mask, mom)
         history.append(frame)
         n += 1
         if n == len(calibration):

@@ -11,6 +11,8 @@ from .bouts import drop_short_runs
 
 #: Default immobility threshold on the motion index (% of the animal's area changing per frame).
 DEFAULT_THRESHOLD_PCT = 2.0
+#: Default threshold on the shape-change index below which motion is passive (drift, swing).
+DEFAULT_SHAPE_THRESHOLD_PCT = 10.0
 
 
 @dataclass(frozen=True)
@@ -23,15 +25,24 @@ class ThresholdScorer:
         Immobility threshold on the motion index, % of the animal's area changing per frame.
     min_bout_s : float
         Immobile runs shorter than this are called mobile (DBscorer's "time threshold").
+    passive_threshold_pct : float or None
+        Exclusion of passive motion (as EthoVision's "exclude passive drift/swinging"): a second
+        whose shape-change index (``shape_motion``: change of the silhouette not explained by
+        rigid drift or pendulum swing, % of the animal's area) is below this is immobile even
+        when its motion index is high. None (the default outside FST/TST, where walking is
+        real movement that keeps the body's shape) switches the exclusion off.
     """
 
     threshold_pct: float = DEFAULT_THRESHOLD_PCT
     min_bout_s: float = 1.0
+    passive_threshold_pct: float | None = None
     name: str = "threshold"
 
     def __post_init__(self) -> None:
         if not np.isfinite(self.threshold_pct) or self.threshold_pct <= 0:
             raise ValueError(f"threshold must be a positive number (% of animal area), got {self.threshold_pct}")
+        if self.passive_threshold_pct is not None and not self.passive_threshold_pct > 0:
+            raise ValueError(f"passive-motion threshold must be a positive number or None, got {self.passive_threshold_pct}")
         if self.min_bout_s < 0:
             raise ValueError(f"minimum bout must be >= 0 s, got {self.min_bout_s}")
 
@@ -39,13 +50,21 @@ class ThresholdScorer:
     def labels(self) -> tuple[str, ...]:
         return ("immobile", "mobile")
 
+    def raw_immobile(self, seconds: pd.DataFrame) -> np.ndarray:
+        """Per-second immobile calls before the minimum bout is applied."""
+        raw = seconds["motion"].to_numpy() < self.threshold_pct
+        if self.passive_threshold_pct is not None and "shape_motion" in seconds:
+            raw |= seconds["shape_motion"].to_numpy() < self.passive_threshold_pct  # NaN compares False
+        return raw
+
     def predict(self, seconds: pd.DataFrame) -> pd.DataFrame:
         """Label each second of each animal.
 
         Parameters
         ----------
         seconds : pandas.DataFrame
-            Per-second table with ``animal``, ``second`` and ``motion`` (sorted by animal, second).
+            Per-second table with ``animal``, ``second``, ``motion`` and (for the passive-motion
+            exclusion) ``shape_motion``, sorted by animal and second.
 
         Returns
         -------
@@ -54,9 +73,9 @@ class ThresholdScorer:
             not probabilistic).
         """
         immobile = np.zeros(len(seconds), dtype=bool)
+        raw = self.raw_immobile(seconds)
         for _, idx in seconds.groupby("animal", sort=False).indices.items():
-            raw = seconds["motion"].to_numpy()[idx] < self.threshold_pct
-            immobile[idx] = drop_short_runs(raw, int(np.ceil(self.min_bout_s)))
+            immobile[idx] = drop_short_runs(raw[idx], int(np.ceil(self.min_bout_s)))
         return pd.DataFrame(
             {
                 "label": np.where(immobile, "immobile", "mobile"),

@@ -7,9 +7,18 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from behavscore import score_video
+from behavscore import Protocol, score_video
 
 BSOID_PANEL_PX = 450
+
+
+def open_field(duration_s: float) -> Protocol:
+    """These clips are open-field recordings: a custom protocol scored from the start.
+
+    Walking keeps the body's shape, so the FST/TST exclusion of passive (rigid) motion does
+    not apply; custom protocols score with the plain motion threshold.
+    """
+    return Protocol("open-field", session_s=duration_s, window_start_s=0, window_end_s=duration_s)
 
 
 def bsoid_rois(name: str):
@@ -19,7 +28,7 @@ def bsoid_rois(name: str):
 def test_open_field_motion_tracks_independent_centroid_speed(reference_video):
     video = reference_video / "tracktor_open_field.mp4"
     tracked = pd.read_csv(reference_video / "tracktor_open_field.tracked.csv")
-    result = score_video(video, protocol="tst", window=(0, 333))
+    result = score_video(video, protocol=open_field(333))
     xy = tracked[["pos_x", "pos_y"]].to_numpy()
     speed_px = np.r_[np.nan, np.hypot(*np.diff(xy, axis=0).T)]
     fps = result.signals.fps
@@ -35,21 +44,21 @@ def test_bsoid_inactive_animals_more_immobile_than_locomoting_ones(reference_vid
     immobility = {}
     for behaviour in ("inactive", "locomote"):
         video = reference_video / "bsoid" / f"{behaviour}_hstacked.mp4"
-        r = score_video(video, protocol="tst", window=(0, 7), rois=bsoid_rois(behaviour))
+        r = score_video(video, protocol=open_field(7), rois=bsoid_rois(behaviour))
         assert (r.summary["status"] == "ok").all(), r.summary
         immobility[behaviour] = r.summary["immobility_pct"].to_numpy()
     assert immobility["inactive"].min() > immobility["locomote"].max(), immobility
 
 
 def test_empty_chamber_is_reported_as_no_animal(reference_video):
-    r = score_video(reference_video / "eztrack_empty_chamber.wmv", protocol="tst", window=(0, 9))
+    r = score_video(reference_video / "eztrack_empty_chamber.wmv", protocol=open_field(9))
     assert r.summary["status"].tolist() == ["no_animal"]
     assert r.summary["immobility_s"].isna().all()
     assert r.seconds["label"].isna().all()
 
 
 def test_tethered_mouse_is_an_animal(reference_video):
-    r = score_video(reference_video / "tethered_home_cage_10s.avi", protocol="tst", window=(0, 10))
+    r = score_video(reference_video / "tethered_home_cage_10s.avi", protocol=open_field(10))
     assert r.summary["status"].tolist() == ["ok"]
     # The header claims 602 frames, 600 decode: the scorer says so rather than trusting it.
     assert r.signals.n_frames == 600

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pandas as pd
 import pytest
 
-from behavscore import score_signals, score_video
+from behavscore import Protocol, score_signals, score_video
+from behavscore.threshold import ThresholdScorer
 
 from conftest import moving_square_frames, write_video
 
@@ -50,8 +52,9 @@ def test_same_video_same_numbers(short_fst, fst_result):
 
 def test_rescoring_from_signals_needs_no_video_and_matches(fst_result, tmp_path):
     # A new threshold from the stored signals equals a fresh decode with that threshold.
-    rescored = score_signals(fst_result.signals, "fst", window=(0, 40), threshold_pct=7.5)
-    fresh = score_video(fst_result.signals.video, protocol="fst", rois=fst_result.signals.rois, window=(0, 40), threshold_pct=7.5)
+    scorer = ThresholdScorer(threshold_pct=7.5)
+    rescored = score_signals(fst_result.signals, "fst", window=(0, 40), model=scorer)
+    fresh = score_video(fst_result.signals.video, protocol="fst", rois=fst_result.signals.rois, window=(0, 40), model=scorer)
     pd.testing.assert_frame_equal(rescored.seconds, fresh.seconds)
 
 
@@ -68,6 +71,11 @@ def test_whole_frame_is_the_default_roi(short_tst):
     assert r.summary["animal"].tolist() == [short_tst.path.stem]
 
 
+def plain(duration_s: float) -> Protocol:
+    """A custom protocol: plain motion threshold, no passive-motion exclusion."""
+    return Protocol("custom", duration_s, 0, duration_s)
+
+
 def test_empty_arena_is_no_animal_and_a_moving_object_is_not(tmp_path):
     rng = np.random.default_rng(0)
     background = np.full((120, 160), 190, np.uint8)
@@ -76,15 +84,34 @@ def test_empty_arena_is_no_animal_and_a_moving_object_is_not(tmp_path):
     r = score_video(write_video(tmp_path / "empty.mp4", empty), protocol="tst", window=(0, 3))
     assert r.summary["status"].tolist() == ["no_animal"]
     assert r.summary["immobility_s"].isna().all()
-    moving = score_video(write_video(tmp_path / "moving.mp4", moving_square_frames(75)), protocol="tst", window=(0, 3))
+    moving = score_video(write_video(tmp_path / "moving.mp4", moving_square_frames(75)), protocol=plain(3))
     assert moving.summary["status"].tolist() == ["ok"]
     assert moving.summary["immobility_s"].iloc[0] == 0
 
 
 def test_an_animal_that_stops_is_scored_immobile_from_then_on(tmp_path):
     video = write_video(tmp_path / "stops.mp4", moving_square_frames(250, still_from=100), fps=25)
-    r = score_video(video, protocol="tst", window=(0, 10))
+    r = score_video(video, protocol=plain(10))
     labels = r.seconds.set_index("second")["label"]
     assert (labels.loc[0:3] == "mobile").all()
     assert (labels.loc[5:9] == "immobile").all()
     assert r.summary["latency_s"].iloc[0] == 4
+
+
+def deforming_blob_frames(n: int, seed: int = 0):
+    """A dark ellipse that stays in place but keeps changing shape (a struggling body)."""
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        f = np.full((120, 160), 200, np.uint8)
+        axes = (int(25 + 12 * np.sin(i / 2.0)), int(14 + 8 * np.cos(i / 1.3)))
+        cv2.ellipse(f, (80, 60), axes, 0, 0, 360, 40, -1)
+        yield np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8)
+
+
+def test_rigid_drift_is_passive_in_tst_but_a_changing_body_is_not(tmp_path):
+    drifting = write_video(tmp_path / "drift.mp4", moving_square_frames(250), fps=25)
+    deforming = write_video(tmp_path / "deform.mp4", deforming_blob_frames(250), fps=25)
+    tst = ("tst", (0, 10))
+    assert score_video(drifting, protocol=tst[0], window=tst[1]).summary["immobility_s"].iloc[0] == 10
+    assert score_video(drifting, protocol=plain(10)).summary["immobility_s"].iloc[0] == 0
+    assert score_video(deforming, protocol=tst[0], window=tst[1]).summary["immobility_s"].iloc[0] == 0
