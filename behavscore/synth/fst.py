@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -230,7 +230,10 @@ def fst_pose(track: FstTrack, i: int, traits: AnimalTraits, geom: FstGeometry, x
     if abs(f) < 0.15:
         f = 0.15 if f >= 0 else -0.15
     m = np.array([[f, 0.0, x0 + track.cx[i] - f * c[0]], [0.0, 1.0, track.cy[i] - c[1]]])
-    return body.transform(local, m)
+    pose = body.transform(local, m)
+    tail = pose.tail.copy()  # the tail bends along the glass instead of passing through it
+    tail[:, 0] = np.clip(tail[:, 0], x0 + geom.wall_left + 3, x0 + geom.wall_right - 3)
+    return replace(pose, tail=tail)
 
 
 def _backdrop_colour(coat_name: str) -> tuple[int, int, int]:
