@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -14,11 +13,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-
 from .agreement import AgreementReport, agreement_figure, compare
 from .annotations import AnnotationError, parse_behaviour_map, read_annotations
+from .outputs import sha256_file
+from .protocols import PROTOCOLS
 
-PROTOCOL_WINDOWS_S = {"fst": (120.0, 360.0), "tst": (0.0, 360.0)}
+PROTOCOL_WINDOWS_S = {name: (p.window_start_s, p.window_end_s) for name, p in PROTOCOLS.items()}
 
 
 def parse_window(text: str) -> Optional[tuple[float, float]]:
@@ -45,10 +45,6 @@ def parse_window(text: str) -> Optional[tuple[float, float]]:
     if end_s <= start_s:
         raise ValueError(f"--window {text!r}: end must be after start")
     return start_s, end_s
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _package_version() -> str:
@@ -149,7 +145,7 @@ def validate(
         params = {
             "command": "validate",
             "behavscore_version": _package_version(),
-            "inputs": {k: {"file": p.name, "sha256": _sha256(p), "format": tables[k].attrs.get("format")} for k, p in inputs.items()},
+            "inputs": {k: {"file": p.name, "sha256": sha256_file(p), "format": tables[k].attrs.get("format")} for k, p in inputs.items()},
             "map": behaviour_map,
             "subject_map": animal_map,
             "window_s": list(win) if win else None,
