@@ -24,6 +24,11 @@ microdialysis_app = typer.Typer(
 OUT_HELP = "Output folder (created if needed)."
 
 
+@microdialysis_app.callback()
+def _microdialysis():
+    """Microdialysis: % of baseline, AUC of the time course, comparison with vehicle."""
+
+
 # ------------------------------------------------------------------ helpers
 class _UserError(Exception):
     """A problem with the user's input: reported in one line, exit code 2."""

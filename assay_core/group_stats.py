@@ -1,0 +1,86 @@
+"""Group comparisons against a reference group, returned as tidy tables (pingouin style)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["compare_to_reference", "describe_groups"]
+
+
+def describe_groups(df, value_col, group_col, by=None):
+    """n, mean, SD and SEM of ``value_col`` per group (missing values excluded and counted)."""
+    keys = ([*by] if by else []) + [group_col]
+    g = df.groupby(keys, sort=False, dropna=False)[value_col]
+    out = g.agg(n="count", mean="mean", sd="std").reset_index()
+    out["sem"] = out["sd"] / np.sqrt(out["n"])
+    out["n_missing"] = g.size().to_numpy() - out["n"].to_numpy()
+    return out
+
+
+def compare_to_reference(df, value_col, group_col, reference, by=None, method="dunnett",
+                         level=0.95):
+    """Each group against the reference group (e.g. every treatment vs vehicle).
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per subject (animal, well, cell).
+    value_col, group_col : str
+        Outcome and group columns.
+    reference : str
+        Label of the reference group.
+    by : list of str, optional
+        Separate comparisons within each stratum (e.g. per analyte).
+    method : {"dunnett", "welch"}
+        Dunnett's many-to-one test (family-wise error controlled, scipy's
+        ``dunnett``; CI from the same test) or unadjusted Welch t tests.
+
+    Returns
+    -------
+    DataFrame
+        One row per non-reference group: ``group, reference, n, mean, n_reference,
+        mean_reference, difference, ci_low, ci_high, statistic, p_value, method``.
+        Strata or groups with fewer than 2 values get NaN statistics and a ``note``.
+    """
+    if method not in ("dunnett", "welch"):
+        raise ValueError("method must be 'dunnett' or 'welch'")
+    for col in [value_col, group_col, *(by or [])]:
+        if col not in df:
+            raise ValueError(f"column '{col}' not found; columns are {list(df.columns)}")
+    strata = [((), df)] if not by else df.groupby(list(by), sort=False, dropna=False)
+    rows = []
+    for key, part in strata:
+        base = dict(zip(by, key if isinstance(key, tuple) else (key,))) if by else {}
+        vals = {g: pd.to_numeric(s, errors="coerce").dropna().to_numpy(float)
+                for g, s in part.groupby(group_col, sort=False)[value_col]}
+        if reference not in vals:
+            raise ValueError(f"reference group '{reference}' not found in column '{group_col}'"
+                             + (f" for {base}" if base else ""))
+        ref = vals[reference]
+        others = [g for g in vals if g != reference]
+        usable = [g for g in others if vals[g].size >= 2]
+        dun = None
+        if method == "dunnett" and ref.size >= 2 and usable:
+            dun = stats.dunnett(*[vals[g] for g in usable], control=ref)
+            ci = dun.confidence_interval(confidence_level=level)
+        for g in others:
+            x = vals[g]
+            row = {**base, "group": g, "reference": reference, "n": x.size, "mean": x.mean() if x.size else np.nan,
+                   "n_reference": ref.size, "mean_reference": ref.mean() if ref.size else np.nan}
+            row["difference"] = row["mean"] - row["mean_reference"]
+            row.update(ci_low=np.nan, ci_high=np.nan, statistic=np.nan, p_value=np.nan,
+                       method=method, note="")
+            if x.size < 2 or ref.size < 2:
+                row["note"] = "fewer than 2 values in a group: no test"
+            elif dun is not None:
+                i = usable.index(g)
+                row.update(ci_low=ci.low[i], ci_high=ci.high[i], statistic=dun.statistic[i],
+                           p_value=dun.pvalue[i])
+            else:
+                t = stats.ttest_ind(x, ref, equal_var=False)
+                ci_w = t.confidence_interval(confidence_level=level)
+                row.update(ci_low=ci_w.low, ci_high=ci_w.high, statistic=t.statistic, p_value=t.pvalue)
+            rows.append(row)
+    return pd.DataFrame(rows)
