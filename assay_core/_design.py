@@ -8,7 +8,7 @@ import numpy as np
 
 from .curves import DoseResponseModel, get_model
 from .engine import covariances, minimise
-from .starting_values import grid_candidates
+from .starting_values import _full_vector, grid_search
 
 _LOG_PARAMS = ("e", "f")  # fitted on the log scale internally: must stay positive
 
@@ -228,9 +228,35 @@ class Design:
             theta[ic[k]], theta[id_[k]] = theta[id_[k]], theta[ic[k]]
         return theta
 
+    def curvature(self, theta, rho):
+        """sum_i rho_i d2 rho_i / d theta2 by central differences of the analytic Jacobian.
+
+        All 2 x n_free perturbed parameter vectors go through the model in one
+        vectorised call (same steps as the engine's generic version).
+        """
+        theta = np.asarray(theta, float)
+        q = theta.size
+        h = np.finfo(float).eps ** 0.25 * np.where(np.abs(theta) > 0, np.abs(theta), 1.0)
+        pert = np.repeat(theta[None, :], 2 * q, axis=0)
+        pert[np.arange(q), np.arange(q)] += h
+        pert[q + np.arange(q), np.arange(q)] -= h
+        P = np.repeat(self.values[0][None, :], 2 * q, axis=0)
+        P[:, self.free_cols] = pert
+        with np.errstate(all="ignore"):
+            cols = [P[:, j:j + 1] for j in range(P.shape[1])]
+            f = cols[4] if self.model.kind == "ll5" else None
+            _, J = self.model.core(self.lx[None, :], self.lxf[None, :], cols[0], cols[1], cols[2],
+                                   np.log(cols[3]), f, jac=True)
+            J[..., 3] /= cols[3]
+            J = J[..., self.free_cols] * self.sw[None, :, None]
+            dJ = (J[:q] - J[q:]) / (2 * h[:, None, None])  # (k, n, j): d2 rho / d theta_k d theta_j
+            s = np.einsum("n,knj->jk", rho, dJ)
+        return 0.5 * (s + s.T)
+
     def statistics(self, theta):
         df = int(self.dose.size - self.n_free)
-        cov_h, cov_gn, j, rss = covariances(self.resid, self.jac, theta, df)
+        curvature = self.curvature if self.single else None
+        cov_h, cov_gn, j, rss = covariances(self.resid, self.jac, theta, df, curvature=curvature)
         return cov_h, cov_gn, rss, df
 
 
@@ -289,19 +315,25 @@ def single_curve_starts(design, fixed, top=4, mirror_ok=True):
     """Starting matrices: the best grid point of each distinct branch, then runners-up.
 
     LL.4 with free, unbounded c and d is symmetric under (b, c, d) -> (-b, d, c), so
-    one branch suffices (``mirror_ok=False`` when bounds break the symmetry); otherwise the two signs of b (and, for LL.5, each asymmetry on the
-    grid) are separate local optima and each gets its own start.
+    one branch suffices (``mirror_ok=False`` when bounds break the symmetry);
+    otherwise the two signs of b (and, for LL.5, each asymmetry on the grid) are
+    separate local optima and each gets its own start.
     """
     m = design.model
-    cands, rss = grid_candidates(m, design.dose, design.response, design.weights, fixed, top=None)
+    grid, c, d, rss = grid_search(m, design.dose, design.response[None, :], design.weights[None, :],
+                                  fixed)
+    order = np.argsort(rss[0], kind="stable")
     mirror = mirror_ok and m.kind == "ll" and "c" not in fixed and "d" not in fixed
+    keys = np.zeros(grid.shape[0]) if mirror else np.sign(grid[:, 0]) * 10 + (
+        grid[:, 2] if m.kind == "ll5" else 0.0)
+    n_branches = np.unique(keys).size
     branches, rest = {}, []
-    for cand in cands:
-        key = () if mirror else (np.sign(cand[0]),) + ((cand[4],) if m.kind == "ll5" else ())
-        if key not in branches:
-            branches[key] = cand
+    for i in order:
+        if keys[i] not in branches:
+            branches[keys[i]] = _full_vector(m, grid[i], c[0, i], d[0, i])
         elif len(rest) < top:
-            rest.append(cand)
-    starts = [c[None, :] for c in list(branches.values()) + rest]
+            rest.append(_full_vector(m, grid[i], c[0, i], d[0, i]))
+        if len(branches) == n_branches and len(rest) >= top:
+            break
+    starts = [vec[None, :] for vec in list(branches.values()) + rest]
     return starts, len(branches)
-

@@ -72,7 +72,6 @@ def _lm(batch, phi, max_iter=300):
     cost = np.where(np.isfinite(cost), cost, np.inf)
     lam = np.full(M, 1e-3)
     active = np.isfinite(cost)
-    done = np.zeros(M, bool)
     for _ in range(max_iter):
         idx = np.flatnonzero(active)
         if idx.size == 0:
@@ -93,18 +92,14 @@ def _lm(batch, phi, max_iter=300):
         c_new = 0.5 * np.sum(r_new * r_new, axis=1)
         ok = np.isfinite(c_new) & (c_new <= cost[idx]) & np.all(np.isfinite(J_new), axis=(1, 2))
         acc, rej = idx[ok], idx[~ok]
-        rel_step = np.max(np.abs(step[ok]) / (np.abs(phi[acc]) + 1e-10), axis=1) if acc.size else []
+        rel_step = np.max(np.abs(step[ok]) / (np.abs(phi[acc]) + 1e-10), axis=1, initial=0.0)
         dec = (cost[acc] - c_new[ok]) / np.maximum(cost[acc], 1e-300)
         phi[acc], cost[acc] = trial[ok], c_new[ok]
         r[acc], J[acc] = r_new[ok], J_new[ok]
         lam[acc] = np.maximum(lam[acc] / 5, 1e-15)
         lam[rej] = lam[rej] * 8
-        fin = acc[(np.asarray(rel_step) < 1e-12) | (dec < 1e-15)]
-        done[fin] = True
-        active[fin] = False
-        stuck = rej[lam[rej] > 1e16]
-        done[stuck] = True
-        active[stuck] = False
+        active[acc[(rel_step < 1e-12) | (dec < 1e-15)]] = False  # converged (or no progress)
+        active[rej[lam[rej] > 1e16]] = False  # stuck: judged by the convergence check afterwards
     return phi, cost, r, J
 
 

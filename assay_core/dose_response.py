@@ -21,27 +21,41 @@ _COLS = ["estimate", "se", "ci_low", "ci_high"]
 _H3 = np.finfo(float).eps ** (1 / 3)
 
 
-def _gradient(fun, theta):
-    """Central-difference gradient of a scalar function (relative steps)."""
+def _perturbed(theta):
+    """Rows theta, theta + h_j e_j, theta - h_j e_j (relative central-difference steps) and h."""
     theta = np.asarray(theta, float)
+    q = theta.size
     h = _H3 * np.where(np.abs(theta) > 0, np.abs(theta), 1.0)
-    g = np.empty(theta.size)
-    for j in range(theta.size):
-        tp, tm = theta.copy(), theta.copy()
-        tp[j] += h[j]
-        tm[j] -= h[j]
-        g[j] = (fun(tp) - fun(tm)) / (2 * h[j])
-    return g
+    rows = np.repeat(theta[None, :], 2 * q + 1, axis=0)
+    rows[1 + np.arange(q), np.arange(q)] += h
+    rows[1 + q + np.arange(q), np.arange(q)] -= h
+    return rows, h
+
+
+def _value_and_gradient(fun_many, theta):
+    rows, h = _perturbed(theta)
+    vals = np.asarray(fun_many(rows), float)
+    q = h.size
+    return float(vals[0]), (vals[1:q + 1] - vals[q + 1:]) / (2 * h)
+
+
+def _gradient(fun, theta):
+    """Central-difference gradient of a scalar function of the parameter vector."""
+    return _value_and_gradient(lambda rows: [fun(r) for r in rows], theta)[1]
+
+
+def delta_method_many(fun, theta, cov):
+    """Estimate and delta-method SE of ``fun`` at ``theta``; ``fun`` maps (M, q) rows to (M,) values."""
+    est, g = _value_and_gradient(fun, theta)
+    if not np.isfinite(est) or not np.all(np.isfinite(cov)):
+        return est, np.nan
+    var = float(g @ cov @ g)
+    return est, (np.sqrt(var) if var >= 0 and np.isfinite(var) else np.nan)
 
 
 def delta_method(fun, theta, cov):
-    """Estimate and delta-method standard error of ``fun(theta)``."""
-    est = float(fun(theta))
-    if not np.isfinite(est) or not np.all(np.isfinite(cov)):
-        return est, np.nan
-    g = _gradient(fun, theta)
-    var = float(g @ cov @ g)
-    return est, (np.sqrt(var) if var >= 0 and np.isfinite(var) else np.nan)
+    """Estimate and delta-method standard error of a scalar ``fun(theta)``."""
+    return delta_method_many(lambda rows: [fun(r) for r in rows], theta, cov)
 
 
 class _CurveFitBase:
@@ -114,7 +128,16 @@ class _CurveFitBase:
     def _ed(self, p, type="relative", level=None, k=0):
         if type == "relative" and not 0 < p < 100:
             raise ValueError(f"relative effect level must be between 0 and 100 (exclusive), got {p}")
-        est, se = delta_method(self._ed_fun(p, type, k), self.theta, self.cov_hessian)
+        model, d = self.model, self.design
+
+        def eds(thetas):
+            P = np.repeat(d.values[k][None, :], thetas.shape[0], axis=0)
+            mask = d.index[k] >= 0
+            P[:, mask] = thetas[:, d.index[k][mask]]
+            with np.errstate(all="ignore"):
+                return model.effective_dose(p, *P.T, kind=type)
+
+        est, se = delta_method_many(eds, self.theta, self.cov_hessian)
         q = self._t(level)
         return {"estimate": float(est), "se": float(se), "ci_low": float(est - q * se),
                 "ci_high": float(est + q * se)}

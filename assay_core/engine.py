@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -96,16 +97,24 @@ def _safe_jac(jac):
 
 
 def _polish(resid, jac, x, cost, max_iter=30):
-    """Gauss-Newton steps (SVD least squares, step halving) to squeeze out the last digits."""
+    """Gauss-Newton steps (SVD least squares, step halving) to squeeze out the last digits.
+
+    Returns ``x, cost, step_ratio``: ``step_ratio`` is the largest |Gauss-Newton step|
+    relative to |x| at the returned point (inf when the Jacobian there is rank
+    deficient or not finite), the convergence measure used by :func:`minimise`.
+    """
+    ratio = np.inf
     for _ in range(max_iter):
         with np.errstate(all="ignore"):
             r = np.asarray(resid(x), dtype=float)
             j = np.asarray(jac(x), dtype=float)
         if not (np.all(np.isfinite(r)) and np.all(np.isfinite(j))):
-            break
-        step = np.linalg.lstsq(j, -r, rcond=None)[0]
+            return x, cost, np.inf
+        step, _, rank, sv = np.linalg.lstsq(j, -r, rcond=None)
+        full_rank = rank == j.shape[1] and sv[-1] > sv[0] * 1e-13
+        ratio = (float(np.max(np.abs(step) / np.maximum(np.abs(x), 1e-8))) if full_rank else np.inf)
         improved = False
-        for _half in range(12):
+        for _half in range(4):
             trial = x + step
             c = _cost(resid, trial)
             if c < cost:
@@ -113,25 +122,25 @@ def _polish(resid, jac, x, cost, max_iter=30):
                 break
             step = step / 2
         if not improved:
-            break
+            return x, cost, ratio  # the step at x itself was measured above
         rel = np.max(np.abs(trial - x) / np.maximum(np.abs(x), 1e-300))
         x, cost = trial, c
         if rel < 1e-15:
-            break
-    return x, cost
+            return x, cost, ratio  # a step this small leaves the measure unchanged
+    return x, cost, _gn_step_ratio(resid, jac, x)
 
 
-def _gn_step_small(resid, jac, x, tol=1e-6):
-    """True when a Gauss-Newton step from x is negligible and the Jacobian has full rank."""
+def _gn_step_ratio(resid, jac, x):
+    """Largest |Gauss-Newton step| / |x| from x; inf if the Jacobian is rank deficient."""
     with np.errstate(all="ignore"):
         r = np.asarray(resid(x), dtype=float)
         j = np.asarray(jac(x), dtype=float)
     if not (np.all(np.isfinite(r)) and np.all(np.isfinite(j))):
-        return False
+        return np.inf
     step, _, rank, sv = np.linalg.lstsq(j, -r, rcond=None)
     if rank < j.shape[1] or sv[-1] <= sv[0] * 1e-13:
-        return False
-    return bool(np.all(np.abs(step) <= tol * np.maximum(np.abs(x), 1e-8) + 1e-300))
+        return np.inf
+    return float(np.max(np.abs(step) / np.maximum(np.abs(x), 1e-8)))
 
 
 def minimise(resid, jac, p0, *, lower=None, upper=None, methods=("lm", "trf"),
@@ -148,6 +157,12 @@ def minimise(resid, jac, p0, *, lower=None, upper=None, methods=("lm", "trf"),
     stop_early : bool
         Stop after the first method whose solution passes the convergence check
         (a negligible Gauss-Newton step with a full-rank Jacobian).
+
+    Notes
+    -----
+    A solution counts as converged when its solver reports success and, after
+    polishing, the Jacobian has full rank and a Gauss-Newton step changes no
+    parameter by more than 1e-4 of its value (bounded fits: the solver's word).
     """
     p0 = np.asarray(p0, dtype=float)
     bounded = lower is not None or upper is not None
@@ -166,30 +181,34 @@ def minimise(resid, jac, p0, *, lower=None, upper=None, methods=("lm", "trf"),
                                     gtol=_TOL, max_nfev=max_nfev)
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
             cand = _Solution(p0, np.inf, False, f"{method}: {exc}", 0, method)
+            ratio = np.inf
         else:
             x, cost = res.x, _cost(resid, res.x)
+            ratio = 0.0
             if not bounded:
-                x, cost = _polish(resid, jac, x, cost)
+                x, cost, ratio = _polish(resid, jac, x, cost)
             ok = res.status > 0 and np.isfinite(cost)
             cand = _Solution(x, cost, ok, f"{method}: {res.message}", res.nfev, method)
         if best is None or cand.cost < best.cost * (1 - 1e-12) or (
                 not best.converged and cand.converged and cand.cost <= best.cost * (1 + 1e-12)):
-            best = cand
-        if stop_early and best.converged and np.isfinite(best.cost) and (
-                bounded or _gn_step_small(resid, jac, best.x)):
+            best, best_ratio = cand, ratio
+        if stop_early and best.converged and np.isfinite(best.cost) and best_ratio <= 1e-6:
             break
-    if best.converged and not bounded and not _gn_step_small(resid, jac, best.x, tol=1e-4):
+    if best.converged and best_ratio > 1e-4:
         best.converged = False
-        best.message += " (the Jacobian is rank-deficient or a Gauss-Newton step is not negligible at the solution)"
+        best.message += (" (the Jacobian is rank-deficient or a Gauss-Newton step is not "
+                         "negligible at the solution)")
     return best
 
 
 # --------------------------------------------------------------- statistics
-def covariances(resid, jac, theta, df_resid):
+def covariances(resid, jac, theta, df_resid, curvature=None):
     """Observed-Hessian (drc) and Gauss-Newton (NIST) covariance matrices at ``theta``.
 
-    Returns ``cov_hessian, cov_gauss_newton, jacobian, rss``; a matrix that cannot be
-    inverted (or is not positive definite) comes back as NaN.
+    ``curvature(theta, rho)``, if given, returns sum_i rho_i Hessian(rho_i) (the
+    default differentiates ``jac`` numerically). Returns ``cov_hessian,
+    cov_gauss_newton, jacobian, rss``; a matrix that cannot be inverted (or is not
+    positive definite) comes back as NaN.
     """
     with np.errstate(all="ignore"):  # degenerate fits overflow here; they come back as NaN
         rho = np.asarray(resid(theta), dtype=float)
@@ -197,7 +216,8 @@ def covariances(resid, jac, theta, df_resid):
         rss = float(rho @ rho)
         s2 = rss / df_resid if df_resid > 0 else np.nan
         jtj = j.T @ j
-        half_h = jtj + _residual_curvature(jac, theta, rho)
+        curv = _residual_curvature(jac, theta, rho) if curvature is None else curvature(theta, rho)
+        half_h = jtj + curv
         return _inverse_pd(half_h) * s2, _inverse_pd(jtj) * s2, j, rss
 
 
@@ -219,6 +239,7 @@ def _inverse_pd(a):
     return inv / np.outer(d, d)
 
 
+@lru_cache(maxsize=256)
 def t_quantile(level, df):
     """Two-sided t quantile for a ``level`` confidence interval on ``df`` degrees of freedom."""
     return float(stats.t.ppf(0.5 + level / 2, df)) if df > 0 else np.nan

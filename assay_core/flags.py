@@ -46,11 +46,14 @@ class CurveFacts:
     at_bounds: list = field(default_factory=list)
 
 
+_CONSTANT = ("no dose-response: the response is the same at every dose, so no curve "
+             "parameters can be estimated")
+
+
 def curve_flags(f: CurveFacts, limits=None) -> list:
     """Flag texts for one curve; an empty list means the fit looks sound."""
     if f.constant_response:
-        return ["no dose-response: the response is the same at every dose, so no curve "
-                "parameters can be estimated"]
+        return [_CONSTANT]
     return fit_flags(f, limits) + shape_flags(f, limits)
 
 
@@ -79,7 +82,7 @@ def shape_flags(f: CurveFacts, limits=None) -> list:
     lim = {**FLAG_LIMITS, **(limits or {})}
     out = []
     if f.constant_response:
-        return ["no dose-response: the response is the same at every dose"]
+        return [_CONSTANT]
     if np.isfinite(f.p_flat) and f.p_flat > lim["flat_alpha"]:
         out.append(f"no significant dose-response: the curve fits no better than a horizontal "
                    f"line (F test p = {f.p_flat:.3g})")

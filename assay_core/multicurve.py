@@ -11,7 +11,7 @@ from scipy import stats
 from ._design import Design, check_identifiable, clean_dose_response, parse_fixed
 from ._report import format_table
 from .curves import get_model
-from .dose_response import _COLS, _CurveFitBase, delta_method, fit_dose_response
+from .dose_response import _CurveFitBase, _gradient, delta_method, fit_dose_response
 from .flags import CurveFacts, fit_flags, shape_flags
 from .starting_values import grid_candidates
 
@@ -124,7 +124,7 @@ class MultiCurveFit(_CurveFitBase):
         return out
 
     def _fieller(self, fa, fb, q):
-        from .dose_response import _gradient
+        """Fieller's interval for a / b from the delta-method (co)variances of a and b."""
         a, b = fa(self.theta), fb(self.theta)
         ga, gb = _gradient(fa, self.theta), _gradient(fb, self.theta)
         C = self.cov_hessian

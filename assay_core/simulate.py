@@ -32,21 +32,28 @@ def simulate_curves(n_curves, dose, model="LL.4", noise_sd=3.0, seed=0, slope=(0
     return y, pd.DataFrame({"b": b, "c": c, "d": d, "e": e})
 
 
-def simulate_plate(plate=384, n_compounds=None, conc_nM=None, seed=0, noise_sd=4.0,
+def simulate_plate(plate=384, n_compounds=None, conc_nM=None, n_conc=None, seed=0, noise_sd=4.0,
                    vehicle_signal=1000.0, block_signal=100.0):
     """A plate-reader export and its layout: compounds in duplicate dilution series.
 
-    Columns 1 and the last hold vehicle (0 % inhibition) and full-block
-    (100 %) controls, alternating by row; every compound gets a 10-point
-    half-log series in duplicate rows. Returns ``(values, layout, truth)``:
-    ``values`` (well, value), ``layout`` (well, compound, conc, role) and the true
-    IC50 per compound (nM).
+    The first and last columns hold vehicle (0 % inhibition) and full-block
+    (100 %) controls, alternating by row. Each pair of rows holds one or more
+    compounds, each a series of ``n_conc`` half-log concentrations (default: the
+    whole row) in duplicate. Returns ``(values, layout, truth)``: ``values``
+    (well, value), ``layout`` (well, compound, conc, role) and the true IC50 (nM)
+    and Hill slope per compound.
     """
     rng = np.random.default_rng(seed)
     n_rows, n_cols = PLATE_FORMATS[plate]
-    conc = np.asarray(conc_nM if conc_nM is not None else 10 ** np.linspace(-1, 3.5, n_cols - 2), float)
-    per_row_pair = 1
-    max_compounds = (n_rows // 2) * per_row_pair
+    inner = n_cols - 2
+    n_conc = inner if n_conc is None else int(n_conc)
+    if conc_nM is None:
+        conc = 10 ** np.linspace(-0.5, 3.5, n_conc)
+    else:
+        conc = np.asarray(conc_nM, float)
+        n_conc = conc.size
+    per_pair = max(inner // n_conc, 1)
+    max_compounds = (n_rows // 2) * per_pair
     n_compounds = max_compounds if n_compounds is None else min(n_compounds, max_compounds)
     ic50 = 10 ** rng.uniform(0.3, 2.7, n_compounds)
     hill = rng.uniform(0.8, 1.6, n_compounds)
@@ -59,11 +66,12 @@ def simulate_plate(plate=384, n_compounds=None, conc_nM=None, seed=0, noise_sd=4
                 signal = vehicle_signal if role == "vehicle" else block_signal
                 rows.append((well, "", np.nan, role, signal))
                 continue
-            k = r // 2
-            if k >= n_compounds or col - 1 >= conc.size:
+            block, pos = divmod(col - 1, n_conc)
+            k = (r // 2) * per_pair + block
+            if k >= n_compounds or block >= per_pair:
                 rows.append((well, "", np.nan, "empty", np.nan))
                 continue
-            x = conc[col - 1]
+            x = conc[pos]
             inhib = 100 / (1 + (ic50[k] / x) ** hill[k])
             signal = vehicle_signal - (vehicle_signal - block_signal) * inhib / 100
             rows.append((well, f"cmpd{k + 1:02d}", x, "sample", signal))

@@ -99,8 +99,9 @@ def uptake_rate(time, signal, *, min_points=5, r2_min=0.98, alpha=0.2, level=0.9
     if np.unique(t).size < t.size:
         raise ValueError("duplicate read times in one well; give each well its own series")
     scale = t[-1] - t[0]
-    tc = (t - t[0]) / scale  # centred and scaled for well-conditioned sums
-    S = _window_sums(tc, y)
+    t_mid, y_mean = (t[0] + t[-1]) / 2, y.mean()
+    tc = (t - t_mid) / scale  # centred and scaled (and y centred) for well-conditioned sums
+    S = _window_sums(tc, y - y_mean)
     n = t.size
     i, j = np.triu_indices(n + 1, k=min_points)  # window = reads i .. j-1
     s0, s1, s2, s3, s4, sy, sty, st2y, syy, s5, s6, st3y = (c[j] - c[i] for c in S)
@@ -151,10 +152,10 @@ def uptake_rate(time, signal, *, min_points=5, r2_min=0.98, alpha=0.2, level=0.9
     rate = slope[k] / scale
     se = np.sqrt(sse_lin[k] / df / sxx[k]) / scale if df > 0 else np.nan
     q = stats.t.ppf(0.5 + level / 2, df) if df > 0 else np.nan
-    intercept_tc = (sy[k] - slope[k] * s1[k]) / s0[k]
+    at_mid = (sy[k] - slope[k] * s1[k]) / s0[k] + y_mean  # the line at time t_mid
     return {
         "rate": float(rate), "rate_se": float(se), "rate_ci_low": float(rate - q * se),
-        "rate_ci_high": float(rate + q * se), "intercept": float(intercept_tc - rate * t[0]),
+        "rate_ci_high": float(rate + q * se), "intercept": float(at_mid - rate * t_mid),
         "window_start": float(t[i[k]]), "window_end": float(t[j[k] - 1]), "n_points": npts,
         "r2": float(r2[k]), "curvature_p": float(p_curv[k]), "break_p": float(p_break[k]),
         "linear": bool(linear[k]), "note": note,

@@ -447,7 +447,8 @@ def calcium_cmd(
                          + ", ".join(c for c in metrics.columns if c not in (trace_col, "note")))
     n_fits = 0
     if condition_col and reference is not None and conc_col is None:
-        ac.compare_to_reference(metrics, metric, condition_col, reference, method="welch").to_csv(
+        method = "welch" if metrics[condition_col].nunique() == 2 else "dunnett"
+        ac.compare_to_reference(metrics, metric, condition_col, reference, method=method).to_csv(
             out / "conditions.csv", index=False)
     if conc_col:
         dose = pd.to_numeric(metrics[conc_col], errors="coerce").to_numpy(float)
