@@ -36,7 +36,8 @@ def _value_and_gradient(fun_many, theta):
     rows, h = _perturbed(theta)
     vals = np.asarray(fun_many(rows), float)
     q = h.size
-    return float(vals[0]), (vals[1:q + 1] - vals[q + 1:]) / (2 * h)
+    with np.errstate(all="ignore"):  # inf - inf where the function leaves its domain
+        return float(vals[0]), (vals[1:q + 1] - vals[q + 1:]) / (2 * h)
 
 
 def _gradient(fun, theta):

@@ -41,7 +41,10 @@ def _clean_errors(func):
         try:
             return func(*args, **kwargs)
         except (_UserError, ValueError, KeyError) as exc:
-            msg = exc.args[0] if exc.args else str(exc)
+            msg = str(exc.args[0] if exc.args else exc)
+            source = kwargs.get("input") or kwargs.get("values")
+            if source is not None and not isinstance(exc, _UserError) and str(source) not in msg:
+                msg = f"{source}: {msg}"  # say which file the problem came from
             typer.echo(f"error: {msg}", err=True)
             raise typer.Exit(code=2) from None
     return wrapper

@@ -108,7 +108,8 @@ def test_ll5_reaches_a_lower_rss_than_drcs_stopping_point(ryegrass):
     stops early: its published point has RSS 1.35e-7 above ours and a gradient of
     7e-4 in f, where ours is 1e-8. The estimates therefore agree to 1e-3, not 1e-4,
     and the SEs (finite-difference vs exact Hessian of an ill-conditioned problem)
-    to 5e-3; the 1e-4 / 1e-3 bars are met for LL.4 and LL.3, whose optimum drc does reach.
+    to 5e-3; the 1e-4 / 1e-3 bars are met for LL.4 and LL.3, whose optimum drc does reach
+    (and see the next test for where the SE difference comes from).
     """
     x, y = ryegrass["conc"].to_numpy(), ryegrass["rootl"].to_numpy()
     fit = fit_dose_response(x, y, "LL.5")
@@ -170,3 +171,28 @@ def test_summary_report_names_both_conventions(ll4):
     text = str(ll4)
     for word in ("LL.4", "observed Hessian", "Prism names", "HillSlope", "ED50", "Flags: none"):
         assert word in text
+
+
+def test_ll5_drc_standard_errors_come_from_a_finite_difference_hessian(ryegrass):
+    """Why LL.5 SEs differ by ~2e-3: drc's are optim's numerical Hessian, not another convention.
+
+    The same formula, vcov = (H/2)^-1 RSS/(n - p), with H by central differences of
+    a central-difference gradient (step 1e-3, optim's default ndeps) at drc's
+    published point reproduces drc's published SEs to 1e-3; our exact Hessian there
+    differs by ~2.5e-3 because this fit is nearly redundant (small Hessian errors
+    are amplified when it is inverted).
+    """
+    x, y = ryegrass["conc"].to_numpy(), ryegrass["rootl"].to_numpy()
+    m = get_model("LL.5")
+    p = np.array([DRC_LL5[n][0] for n in m.param_names])
+    se_drc = np.array([DRC_LL5[n][1] for n in m.param_names])
+
+    def rss(q):
+        return float(np.sum((y - m.predict(x, *q)) ** 2))
+
+    eps = 1e-3 * np.eye(5)
+    grad = lambda q: np.array([(rss(q + e) - rss(q - e)) / 2e-3 for e in eps])  # noqa: E731
+    H = np.array([(grad(p + e) - grad(p - e)) / 2e-3 for e in eps])
+    H = (H + H.T) / 2
+    se_fd = np.sqrt(np.diag(np.linalg.inv(H / 2) * rss(p) / (y.size - 5)))
+    np.testing.assert_allclose(se_fd, se_drc, rtol=1e-3)
