@@ -373,6 +373,8 @@ def uptake_cmd(
     conc_col: str = typer.Option("conc", help="Concentration column of the layout."),
     min_points: int = typer.Option(5, help="Shortest linear window (reads)."),
     r2_min: float = typer.Option(0.98, help="R^2 a window needs to count as linear."),
+    window: Optional[str] = typer.Option(None, help="Fix the rate window for every well, START:END "
+                                         "(time units), instead of finding it."),
     model: str = typer.Option("LL.4"),
     fix: Optional[List[str]] = typer.Option(None, help="Fix a curve parameter, NAME=VALUE."),
     out: Path = typer.Option(Path("results/uptake"), help=OUT_HELP),
@@ -382,7 +384,15 @@ def uptake_cmd(
     _need(df, input, well_col, time_col, signal_col)
     _numeric(df, input, time_col)
     _numeric(df, input, signal_col)
-    rates = ac.uptake_rates(df, well_col, time_col, signal_col, min_points=min_points, r2_min=r2_min)
+    fixed_window = None
+    if window is not None:
+        try:
+            fixed_window = tuple(float(v) for v in window.split(":"))
+            assert len(fixed_window) == 2 and fixed_window[0] < fixed_window[1]
+        except (ValueError, AssertionError):
+            raise _UserError(f"--window expects START:END with START < END, got '{window}'") from None
+    rates = ac.uptake_rates(df, well_col, time_col, signal_col, min_points=min_points, r2_min=r2_min,
+                            window=fixed_window)
     rates = rates.rename(columns={well_col: "well"})
     out = _prepare_out(out)
     rows = pd.DataFrame()
@@ -404,7 +414,7 @@ def uptake_cmd(
         rates.to_csv(out / "rates.csv", index=False)
     _provenance(out, "assay uptake", {"input": input, "layout": layout},
                 dict(well_col=well_col, time_col=time_col, signal_col=signal_col, conc_col=conc_col,
-                     min_points=min_points, r2_min=r2_min, model=model, fix=fix))
+                     min_points=min_points, r2_min=r2_min, window=window, model=model, fix=fix))
     n_lin = int(rates["linear"].sum())
     typer.echo(f"{len(rates)} well rate(s), {len(rates) - n_lin} without a linear window; "
                + (f"{len(rows)} curve(s) fitted; " if layout is not None else "") + f"results in {out}")

@@ -156,6 +156,10 @@ def test_uptake_command_with_layout(tmp_path):
     assert {"rate", "window_start", "window_end", "inhibition_pct"} <= set(r.columns)
     fits = pd.read_csv(tmp_path / "o" / "fits.csv")
     assert fits["ed50"].between(15, 60).all()
+    _ok(assay_app, ["uptake", tmp_path / "kin.csv", "--window", "3:20", "--out", tmp_path / "w"])
+    fixed = pd.read_csv(tmp_path / "w" / "rates.csv")
+    assert (fixed["window_start"] == 3).all() and fixed["note"].str.startswith("window set by hand").all()
+    _fails(assay_app, ["uptake", tmp_path / "kin.csv", "--window", "20:3", "--out", tmp_path / "w2"], "START:END")
 
 
 def test_calcium_command_compares_conditions(tmp_path):
