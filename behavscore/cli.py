@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .cli_assay import assay_app, microdialysis_app
 from .cli_validate import validate
 
 app = typer.Typer(
@@ -22,6 +23,8 @@ app = typer.Typer(
 console = Console(stderr=True)
 out_console = Console()
 app.command("validate", help="Compare automatic scores with hand annotations (and two raters with each other).")(validate)
+app.add_typer(assay_app, name="assay")
+app.add_typer(microdialysis_app, name="microdialysis")
 
 _DEBUG = {"on": False}
 
@@ -82,13 +85,13 @@ def _run(fn):
 
 
 ScoringWindow = typer.Option("", "--window", help="Scored window START:END in seconds (default: FST 120:360, TST 0:360).")
-Threshold = typer.Option(None, "--threshold", help="Immobile when the motion index (% of the animal's area changing per frame) is below this. Default: the protocol's fitted value.")
-PassiveThreshold = typer.Option(None, "--passive-threshold", help="Passive-motion exclusion: immobile when the body's shape changes by less than this % of its area (drift, pendulum swing). 0 switches it off.")
+Threshold = typer.Option(None, "--threshold", help="Absolute immobility threshold on the motion index (% of the animal's area changing per frame). Default 15.")
+Relative = typer.Option(None, "--relative", help="Per-animal threshold as this share of the animal's typical active motion (default 0.75); 0 = absolute threshold only.")
 MinBout = typer.Option(None, "--min-bout", help="Minimum immobile bout, seconds (shorter runs count as mobile). Default 1.")
 Model = typer.Option("default", "--model", help="'default', 'threshold' or a path to a .skops model.")
 
 
-def _scorer(model: str, protocol: str, threshold: Optional[float], passive: Optional[float], min_bout: Optional[float]):
+def _scorer(model: str, protocol: str, threshold: Optional[float], relative: Optional[float], min_bout: Optional[float]):
     """The scorer the options describe (protocol defaults where an option is not given)."""
     from dataclasses import replace
 
@@ -98,13 +101,13 @@ def _scorer(model: str, protocol: str, threshold: Optional[float], passive: Opti
     changes = {}
     if threshold is not None:
         changes["threshold_pct"] = threshold
-    if passive is not None:
-        changes["passive_threshold_pct"] = passive if passive > 0 else None
+    if relative is not None:
+        changes["relative_threshold"] = relative if relative > 0 else None
     if min_bout is not None:
         changes["min_bout_s"] = min_bout
     if changes and not hasattr(scorer, "threshold_pct"):
         changes.pop("threshold_pct", None)
-        changes.pop("passive_threshold_pct", None)
+        changes.pop("relative_threshold", None)
     return _run(lambda: replace(scorer, **changes)) if changes else scorer
 
 
@@ -122,7 +125,7 @@ def score(
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
     window: str = ScoringWindow,
     threshold: Optional[float] = Threshold,
-    passive_threshold: Optional[float] = PassiveThreshold,
+    relative: Optional[float] = Relative,
     min_bout: Optional[float] = MinBout,
     model: str = Model,
 ) -> None:
@@ -133,7 +136,7 @@ def score(
     from .score import score_video
 
     rois = [_parse_roi(t, i, video.stem) for i, t in enumerate(roi or [])] or None
-    scorer = _scorer(model, protocol, threshold, passive_threshold, min_bout)
+    scorer = _scorer(model, protocol, threshold, relative, min_bout)
     result = _run(lambda: score_video(video, protocol=protocol, rois=rois, model=scorer, window=parse_window(window)))
     out.mkdir(parents=True, exist_ok=True)
     write_csv(result.seconds, out / "seconds.csv")
@@ -156,7 +159,7 @@ def batch(
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Output folder."),
     window: str = ScoringWindow,
     threshold: Optional[float] = Threshold,
-    passive_threshold: Optional[float] = PassiveThreshold,
+    relative: Optional[float] = Relative,
     min_bout: Optional[float] = MinBout,
     model: str = Model,
     strict: bool = typer.Option(False, "--strict", help="Exit with status 1 when any animal could not be scored."),
@@ -172,7 +175,7 @@ def batch(
 
     table = _run(lambda: read_cohort(cohort))
     win = _run(lambda: parse_window(window))
-    scorer = _scorer(model, protocol, threshold, passive_threshold, min_bout)
+    scorer = _scorer(model, protocol, threshold, relative, min_bout)
     n_videos = table["video_path"].nunique()
     (out / "qc").mkdir(parents=True, exist_ok=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console, transient=True) as progress:
@@ -246,7 +249,7 @@ def fit_threshold_cmd(
 
     (thr, agreement), n = _run(go)
     out_console.print(f"threshold {thr:.3g} % (agreement {100 * agreement:.1f}% on {n} hand-scored seconds)")
-    out_console.print(f"use it with: behavscore score VIDEO --threshold {thr:.3g}")
+    out_console.print(f"use it with: behavscore score VIDEO --threshold {thr:.3g} --relative 0")
 
 
 def run() -> None:  # pragma: no cover - console entry point

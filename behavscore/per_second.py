@@ -41,7 +41,8 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
         motion_sd_x_px, motion_sd_y_px, n_frames``. ``second`` is the 0-based index of the bin
         [s, s+1) from the start of the video; the difference between frames ``i - lag`` and
         ``i`` belongs to the bin holding their midpoint, ``floor((i - lag / 2) / fps)``.
-        ``motion`` is the motion index: mean changed pixels per frame as % of the animal's area.
+        ``motion`` is the motion index: the median over the second's frames of the changed
+        pixels, as % of the animal's area (``changed_px`` is their mean).
         A trailing bin holding fewer than half a second of video is dropped (see :func:`n_bins`).
     """
     f = signals.frames
@@ -51,14 +52,18 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
     cols = list(SIGNAL_NAMES)
     grouped = f[cols].assign(animal=f["animal"].to_numpy(), second=second).groupby(["animal", "second"], sort=False)
     out = grouped.mean()
+    # The motion index is the median over the second's frames: a second is immobile when most
+    # of its frames are, as a human scorer (and the synthetic truth) decides.
+    out["changed_median_px"] = grouped["changed_px"].median()
     out["n_frames"] = grouped.size()
     out = out.reset_index()
     out = out[(out["second"] >= 0) & (out["second"] < n_bins(signals.n_frames, signals.fps))].copy()
     area = animal_area_px(signals)
-    out["motion"] = 100.0 * out["changed_px"] / out["animal"].map(area)
+    out["motion"] = 100.0 * out["changed_median_px"] / out["animal"].map(area)
     out["shape_motion"] = 100.0 * out["shape_change_px"] / out["animal"].map(area)
+    out["silhouette_motion"] = 100.0 * out["silhouette_change_px"] / out["animal"].map(area)
     out.insert(0, "video", signals.video.name)
-    order = ["video", "animal", "second", "motion", "shape_motion"] + cols + ["n_frames"]
+    order = ["video", "animal", "second", "motion", "shape_motion", "silhouette_motion"] + cols + ["changed_median_px", "n_frames"]
     animals = [r.animal for r in signals.rois]
     out["animal"] = pd.Categorical(out["animal"], categories=animals, ordered=True)
     out = out.sort_values(["animal", "second"]).reset_index(drop=True)

@@ -6,7 +6,7 @@ from typing import Protocol as TypingProtocol
 
 import pandas as pd
 
-from .threshold import DEFAULT_SHAPE_THRESHOLD_PCT, DEFAULT_THRESHOLD_PCT, ThresholdScorer
+from .threshold import ThresholdScorer
 
 
 class Scorer(TypingProtocol):
@@ -24,10 +24,10 @@ class Scorer(TypingProtocol):
 
 
 #: The threshold scorer's settings per protocol, fitted to synthetic videos with known truth
-#: (see ``benchmarks/fit_default_thresholds.py``); fit your own with ``behavscore fit-threshold``.
+#: (``benchmarks/fit_default_thresholds.py``); fit your own with ``behavscore fit-threshold``.
 DEFAULT_THRESHOLDS: dict[str, ThresholdScorer] = {
-    "fst": ThresholdScorer(threshold_pct=DEFAULT_THRESHOLD_PCT, passive_threshold_pct=DEFAULT_SHAPE_THRESHOLD_PCT),
-    "tst": ThresholdScorer(threshold_pct=DEFAULT_THRESHOLD_PCT, passive_threshold_pct=DEFAULT_SHAPE_THRESHOLD_PCT),
+    "fst": ThresholdScorer(),
+    "tst": ThresholdScorer(),
 }
 
 
@@ -40,8 +40,7 @@ def resolve_scorer(model: "str | Scorer" = "default", protocol_name: str = "fst"
         ``"threshold"``, ``"default"`` or a scorer object (e.g. ``ThresholdScorer(threshold_pct=20)``).
         ``"default"`` is the threshold scorer until a trained model is shipped for the protocol.
     protocol_name : str
-        Protocol, to pick the default settings (custom protocols get the plain threshold
-        scorer without passive-motion exclusion).
+        Protocol, to pick the default settings.
     """
     if not isinstance(model, str):
         return model

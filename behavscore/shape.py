@@ -9,6 +9,9 @@ import cv2
 import numpy as np
 
 
+_FRINGE = np.ones((3, 3), np.uint8)
+
+
 class Moments(NamedTuple):
     """Area (px), centroid (px) and orientation (radians, modulo pi) of a binary silhouette."""
 
@@ -41,7 +44,8 @@ def nonrigid_change_px(prev_mask: np.ndarray, prev: Moments, mask: np.ndarray, c
     -------
     int
         Size of the symmetric difference after rotating the previous silhouette about its
-        centroid by the change in orientation and translating it onto the current centroid.
+        centroid by the change in orientation and translating it onto the current centroid,
+        less its one-pixel fringe (a 3x3 erosion).
 
     Notes
     -----
@@ -55,4 +59,6 @@ def nonrigid_change_px(prev_mask: np.ndarray, prev: Moments, mask: np.ndarray, c
     matrix[1, 2] += cur.y_px - prev.y_px
     h, w = mask.shape
     moved = cv2.warpAffine(prev_mask, matrix, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
-    return cv2.countNonZero(cv2.bitwise_xor(moved, mask))
+    # A rigidly moved outline differs by a one-pixel fringe (sub-pixel motion, rounding); only
+    # differences thicker than that are a change of shape.
+    return cv2.countNonZero(cv2.erode(cv2.bitwise_xor(moved, mask), _FRINGE))

@@ -21,7 +21,7 @@ from .video import MIN_FRAMES, VideoError, VideoInfo, iter_luma, probe
 #: Per-frame signals, in this order in the pass's array.
 SIGNAL_NAMES = [
     "changed_px", "diff_mean_dn", "motion_x_px", "motion_y_px", "motion_sd_x_px", "motion_sd_y_px", "frame_luma_dn",
-    "animal_area_px", "animal_x_px", "animal_y_px", "animal_angle_deg", "shape_change_px",
+    "animal_area_px", "animal_x_px", "animal_y_px", "animal_angle_deg", "shape_change_px", "silhouette_change_px",
 ]
 N_SIGNALS = len(SIGNAL_NAMES)
 #: ROIs whose short side is at least twice this are measured at half resolution.
@@ -61,20 +61,30 @@ class SignalParams:
         How many down-scaled frames are kept (evenly spread over the video, whatever its
         length) to estimate each animal's appearance and size.
     diff_lag_s : float
-        Time between the two frames compared (rounded to whole frames, at least one). A fixed
-        time rather than a fixed frame count keeps the motion index comparable across frame
-        rates, and spans duplicated frames that some cameras insert.
+        Time between the two frames compared, rounded to whole frames, at least one (the
+        default 0 means consecutive frames, as DBscorer and ezTrack do). Consecutive frames
+        separate active movement from slow settling, drift and water ripples best
+        (FST/TST); for locomotion in an open field a lag of ~0.2 s tracks speed more closely
+        and spans the duplicated frames some cameras insert.
+    silhouette_interval_s : float
+        How often the animal's silhouette (area, centroid, orientation, shape change) is
+        measured.
     """
 
     noise_k: float = 4.0
     min_cutoff_dn: float = 10.0
     calibration_frames: int = 50
     reservoir_frames: int = 16
-    diff_lag_s: float = 0.2
+    diff_lag_s: float = 0.0
+    silhouette_interval_s: float = 0.2
 
     def lag_frames(self, fps: float) -> int:
         """Frames between the two frames that are differenced (at least 1)."""
         return max(1, int(round(self.diff_lag_s * fps)))
+
+    def silhouette_frames(self, fps: float) -> int:
+        """Frames between two silhouette measurements (at least 1)."""
+        return max(1, int(round(self.silhouette_interval_s * fps)))
 
 
 @dataclass(frozen=True)
@@ -97,7 +107,8 @@ class MotionSignals:
         motion_y_px, motion_sd_x_px, motion_sd_y_px, frame_luma_dn, animal_area_px, animal_x_px,
         animal_y_px, animal_angle_deg, shape_change_px``. Frame ``i`` is compared with frame
         ``i - lag`` (``params.diff_lag_s``); the first ``lag`` frames hold NaN. The animal's
-        silhouette (area, centroid, orientation) is measured every ``lag`` frames (NaN between),
+        silhouette (area, centroid, orientation) is measured every ``silhouette_interval_s``
+        (NaN between),
         and ``shape_change_px`` is how much it changed since the previous measurement beyond
         rigid drift or swing (see :func:`behavscore.shape.nonrigid_change_px`).
         Positions are relative to the ROI's top-left corner.
@@ -241,6 +252,7 @@ def compute_signals(
     xs = [np.arange(r.w, dtype=np.float64) / f for r in sr]
     ys = [np.arange(r.h, dtype=np.float64) / f for r in sr]
     lag = params.lag_frames(info.fps)
+    every = params.silhouette_frames(info.fps)
     history: collections.deque[np.ndarray] = collections.deque(maxlen=lag)
     last_shape: list[tuple[np.ndarray, object] | None] = [None] * k
     n = 0
@@ -268,7 +280,7 @@ def compute_signals(
                     out[j, 2], out[j, 3] = mx, my
                     out[j, 4] = np.sqrt(max((xs[j] ** 2) @ cx / changed - mx * mx, 0.0))
                     out[j, 5] = np.sqrt(max((ys[j] ** 2) @ cy / changed - my * my, 0.0))
-        if n % lag == 0:  # silhouettes every diff_lag_s, each compared with the one before
+        if n % every == 0:  # silhouettes every silhouette_interval_s, each compared with the one before
             for j, (r, sil) in enumerate(zip(sr, silhouettes)):
                 if sil is None:
                     continue
@@ -281,6 +293,7 @@ def compute_signals(
                 out[7:11] = mom.area_px * px_per_px, mom.x_px / f, mom.y_px / f, np.degrees(mom.angle_rad)
                 if last_shape[j] is not None:
                     out[11] = nonrigid_change_px(last_shape[j][0], last_shape[j][1], mask, mom) * px_per_px
+                    out[12] = cv2.countNonZero(cv2.bitwise_xor(last_shape[j][0], mask)) * px_per_px
                 last_shape[j] = (mask, mom)
         history.append(frame)
         n += 1

@@ -9,40 +9,42 @@ import pandas as pd
 
 from .bouts import drop_short_runs
 
-#: Default immobility threshold on the motion index (% of the animal's area changing per frame).
-DEFAULT_THRESHOLD_PCT = 2.0
-#: Default threshold on the shape-change index below which motion is passive (drift, swing).
-DEFAULT_SHAPE_THRESHOLD_PCT = 10.0
+#: Default absolute immobility threshold on the motion index (% of the animal's area changing per frame).
+DEFAULT_THRESHOLD_PCT = 15.0
+#: Default relative threshold: a second is immobile below this share of the animal's typical active motion.
+DEFAULT_RELATIVE_THRESHOLD = 0.75
+#: Active seconds an animal needs before its own activity level sets its threshold.
+MIN_ACTIVE_S = 10
 
 
 @dataclass(frozen=True)
 class ThresholdScorer:
-    """Call a second immobile when its motion index is below ``threshold_pct``.
+    """Call a second immobile when its motion index is below the animal's threshold.
 
     Attributes
     ----------
     threshold_pct : float
-        Immobility threshold on the motion index, % of the animal's area changing per frame.
+        Absolute immobility threshold on the motion index, % of the animal's area changing per
+        frame. Seconds above it are the animal's *active* seconds.
+    relative_threshold : float or None
+        When set, each animal's threshold is ``max(threshold_pct, relative_threshold x median
+        motion of its active seconds)`` (over the whole video), so a vigorous struggler and a
+        weak one, a near and a far camera, are judged on the same scale; with fewer than
+        ``MIN_ACTIVE_S`` active seconds the absolute threshold is used. None = absolute only.
     min_bout_s : float
         Immobile runs shorter than this are called mobile (DBscorer's "time threshold").
-    passive_threshold_pct : float or None
-        Exclusion of passive motion (as EthoVision's "exclude passive drift/swinging"): a second
-        whose shape-change index (``shape_motion``: change of the silhouette not explained by
-        rigid drift or pendulum swing, % of the animal's area) is below this is immobile even
-        when its motion index is high. None (the default outside FST/TST, where walking is
-        real movement that keeps the body's shape) switches the exclusion off.
     """
 
     threshold_pct: float = DEFAULT_THRESHOLD_PCT
+    relative_threshold: float | None = DEFAULT_RELATIVE_THRESHOLD
     min_bout_s: float = 1.0
-    passive_threshold_pct: float | None = None
     name: str = "threshold"
 
     def __post_init__(self) -> None:
         if not np.isfinite(self.threshold_pct) or self.threshold_pct <= 0:
             raise ValueError(f"threshold must be a positive number (% of animal area), got {self.threshold_pct}")
-        if self.passive_threshold_pct is not None and not self.passive_threshold_pct > 0:
-            raise ValueError(f"passive-motion threshold must be a positive number or None, got {self.passive_threshold_pct}")
+        if self.relative_threshold is not None and not 0 < self.relative_threshold < 10:
+            raise ValueError(f"relative threshold must be a positive fraction (e.g. 0.75) or None, got {self.relative_threshold}")
         if self.min_bout_s < 0:
             raise ValueError(f"minimum bout must be >= 0 s, got {self.min_bout_s}")
 
@@ -50,12 +52,20 @@ class ThresholdScorer:
     def labels(self) -> tuple[str, ...]:
         return ("immobile", "mobile")
 
+    def animal_thresholds(self, seconds: pd.DataFrame) -> pd.Series:
+        """The threshold (% of animal area) applied to each animal."""
+        out = {}
+        for animal, motion in seconds.groupby("animal", sort=False)["motion"]:
+            active = motion[motion > self.threshold_pct]
+            t = self.threshold_pct
+            if self.relative_threshold is not None and len(active) >= MIN_ACTIVE_S:
+                t = max(t, self.relative_threshold * float(active.median()))
+            out[animal] = t
+        return pd.Series(out, name="threshold_pct")
+
     def raw_immobile(self, seconds: pd.DataFrame) -> np.ndarray:
         """Per-second immobile calls before the minimum bout is applied."""
-        raw = seconds["motion"].to_numpy() < self.threshold_pct
-        if self.passive_threshold_pct is not None and "shape_motion" in seconds:
-            raw |= seconds["shape_motion"].to_numpy() < self.passive_threshold_pct  # NaN compares False
-        return raw
+        return seconds["motion"].to_numpy() < seconds["animal"].map(self.animal_thresholds(seconds)).to_numpy()
 
     def predict(self, seconds: pd.DataFrame) -> pd.DataFrame:
         """Label each second of each animal.
@@ -63,8 +73,7 @@ class ThresholdScorer:
         Parameters
         ----------
         seconds : pandas.DataFrame
-            Per-second table with ``animal``, ``second``, ``motion`` and (for the passive-motion
-            exclusion) ``shape_motion``, sorted by animal and second.
+            Per-second table with ``animal``, ``second`` and ``motion``, sorted by animal and second.
 
         Returns
         -------
@@ -87,7 +96,7 @@ class ThresholdScorer:
 
 
 def fit_threshold(motion: np.ndarray, immobile: np.ndarray, min_bout_s: float = 1.0) -> tuple[float, float]:
-    """Threshold that best reproduces hand-scored seconds (maximum per-second agreement).
+    """Absolute threshold that best reproduces hand-scored seconds (maximum per-second agreement).
 
     Parameters
     ----------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pandas as pd
 import pytest
@@ -72,7 +71,7 @@ def test_whole_frame_is_the_default_roi(short_tst):
 
 
 def plain(duration_s: float) -> Protocol:
-    """A custom protocol: plain motion threshold, no passive-motion exclusion."""
+    """A custom protocol scored over the whole clip."""
     return Protocol("custom", duration_s, 0, duration_s)
 
 
@@ -96,22 +95,3 @@ def test_an_animal_that_stops_is_scored_immobile_from_then_on(tmp_path):
     assert (labels.loc[0:3] == "mobile").all()
     assert (labels.loc[5:9] == "immobile").all()
     assert r.summary["latency_s"].iloc[0] == 4
-
-
-def deforming_blob_frames(n: int, seed: int = 0):
-    """A dark ellipse that stays in place but keeps changing shape (a struggling body)."""
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        f = np.full((120, 160), 200, np.uint8)
-        axes = (int(25 + 12 * np.sin(i / 2.0)), int(14 + 8 * np.cos(i / 1.3)))
-        cv2.ellipse(f, (80, 60), axes, 0, 0, 360, 40, -1)
-        yield np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8)
-
-
-def test_rigid_drift_is_passive_in_tst_but_a_changing_body_is_not(tmp_path):
-    drifting = write_video(tmp_path / "drift.mp4", moving_square_frames(250), fps=25)
-    deforming = write_video(tmp_path / "deform.mp4", deforming_blob_frames(250), fps=25)
-    tst = ("tst", (0, 10))
-    assert score_video(drifting, protocol=tst[0], window=tst[1]).summary["immobility_s"].iloc[0] == 10
-    assert score_video(drifting, protocol=plain(10)).summary["immobility_s"].iloc[0] == 0
-    assert score_video(deforming, protocol=tst[0], window=tst[1]).summary["immobility_s"].iloc[0] == 0
