@@ -3,10 +3,11 @@
 Run:  python benchmarks/fit_default_thresholds.py [--videos 3] [--seconds 360]
 
 Generates tuning cohorts from fixed seeds (never used for evaluation), decodes each video once,
-then searches the motion threshold and the passive-motion (shape-change) threshold that
-maximise per-second agreement with truth over the protocol window, with the default minimum
-bout. Prints the fitted values to put in ``behavscore/scorers.py`` and the agreement reached.
-The same procedure is what ``behavscore fit-threshold`` does for a lab's own hand scoring.
+then, for the absolute threshold and for the relative threshold (share of each animal's typical
+active motion), searches the value that maximises per-second agreement with truth over the
+protocol window, with the default minimum bout. Prints the fitted values (the defaults in
+``behavscore/threshold.py``), the agreement and the per-animal immobility errors reached.
+``behavscore fit-threshold`` does the absolute fit for a lab's own hand scoring.
 """
 
 from __future__ import annotations
@@ -18,49 +19,35 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from behavscore.bouts import drop_short_runs
 from behavscore.per_second import per_second
 from behavscore.protocols import get_protocol
 from behavscore.signals import Roi, compute_signals
 from behavscore.synth import generate_cohort
+from behavscore.threshold import ThresholdScorer
 
 #: Seeds reserved for tuning; evaluation uses other seeds.
 TUNING_SEEDS = {"fst": 101, "tst": 102}
 
 
 def tuning_table(protocol: str, n_videos: int, seconds: float, animals: int, folder: Path) -> pd.DataFrame:
+    """Per-second features of every animal (whole videos) joined with the truth."""
     cohort = generate_cohort(folder / protocol, protocol, n=n_videos, seed=TUNING_SEEDS[protocol], seconds=seconds, animals=animals)
     truth = pd.read_csv(folder / protocol / "truth.csv")
     tables = []
     for video, rows in cohort.groupby("video"):
         rois = [Roi(r.animal, r.roi_x, r.roi_y, r.roi_w, r.roi_h) for r in rows.itertuples()]
         tables.append(per_second(compute_signals(folder / protocol / video, rois)))
-    table = pd.concat(tables).merge(truth, on=["video", "animal", "second"])
+    return pd.concat(tables, ignore_index=True).merge(truth, on=["video", "animal", "second"])
+
+
+def evaluate(table: pd.DataFrame, scorer: ThresholdScorer, protocol: str) -> tuple[float, list[int]]:
+    """Per-second agreement over the window and per-animal immobility error (s)."""
+    called = scorer.predict(table)["label"].to_numpy() == "immobile"
     proto = get_protocol(protocol)
-    return table[(table["second"] >= proto.window_start_s) & (table["second"] < proto.window_end_s)]
-
-
-def agreement(table: pd.DataFrame, motion_pct: float, shape_pct: float | None, min_bout_s: float = 1.0) -> float:
-    raw = table["motion"].to_numpy() < motion_pct
-    if shape_pct is not None:
-        raw |= table["shape_motion"].to_numpy() < shape_pct
-    called = np.zeros(len(table), bool)
-    for _, idx in table.groupby(["video", "animal"], sort=False).indices.items():
-        called[idx] = drop_short_runs(raw[idx], int(np.ceil(min_bout_s)))
-    return float(np.mean(called == (table["label"].to_numpy() == "immobile")))
-
-
-def fit(table: pd.DataFrame) -> tuple[float, float | None, float]:
-    best = (0.0, 0.0, None)
-    motion_grid = np.geomspace(1, 300, 48)
-    for m in motion_grid:
-        a = agreement(table, m, None)
-        best = max(best, (a, m, None), key=lambda t: t[0])
-    for s in np.geomspace(1, 100, 32):
-        for m in motion_grid:
-            a = agreement(table, m, s)
-            best = max(best, (a, m, s), key=lambda t: t[0])
-    return best[1], best[2], best[0]
+    window = ((table["second"] >= proto.window_start_s) & (table["second"] < proto.window_end_s)).to_numpy()
+    truth = table["label"].to_numpy() == "immobile"
+    per_animal = pd.DataFrame({"animal": table["animal"], "d": called.astype(int) - truth.astype(int)})[window]
+    return float(np.mean(called[window] == truth[window])), per_animal.groupby("animal")["d"].sum().tolist()
 
 
 def main() -> None:
@@ -71,13 +58,18 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for protocol in ("fst", "tst"):
-            table = tuning_table(protocol, args.videos, args.seconds, args.animals, Path(tmp))
-            motion_pct, shape_pct, a = fit(table)
-            plain_m, _, plain_a = fit(table.assign(shape_motion=np.inf))
-            print(
-                f"{protocol}: threshold_pct={motion_pct:.3g} passive_threshold_pct={shape_pct if shape_pct is None else round(shape_pct, 3)} "
-                f"agreement={a:.3f}  (plain threshold only: {plain_m:.3g} -> {plain_a:.3f}; {len(table)} animal-seconds)"
+            table = tuning_table(protocol, args.videos, args.seconds, args.animals, Path(tmp)).sort_values(["video", "animal", "second"])
+            table = table.reset_index(drop=True)
+            absolute = max(
+                ((evaluate(table, ThresholdScorer(threshold_pct=t, relative_threshold=None), protocol), t) for t in np.geomspace(3, 100, 40)),
+                key=lambda r: r[0][0],
             )
+            relative = max(
+                ((evaluate(table, ThresholdScorer(relative_threshold=k), protocol), k) for k in np.arange(0.40, 0.96, 0.05)),
+                key=lambda r: r[0][0],
+            )
+            print(f"{protocol}: absolute threshold_pct={absolute[1]:.3g}: agreement {absolute[0][0]:.3f}, per-animal error s {absolute[0][1]}")
+            print(f"{protocol}: relative_threshold={relative[1]:.2f}: agreement {relative[0][0]:.3f}, per-animal error s {relative[0][1]}")
 
 
 if __name__ == "__main__":
