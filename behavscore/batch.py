@@ -12,6 +12,7 @@ from .cohort import rois_of
 from .protocols import get_protocol
 from .score import ScoreResult, score_video
 from .scorers import Scorer
+from .signals import SignalParams
 from .summary import SUMMARY_COLUMNS
 from .video import VideoError
 
@@ -57,6 +58,7 @@ def score_cohort(
     protocol: str = "fst",
     model: "str | Scorer" = "default",
     window: tuple[float, float] | None = None,
+    signal_params: SignalParams = SignalParams(),
     on_video: Callable[[str, ScoreResult | None], None] | None = None,
 ) -> CohortResult:
     """Score each video of a cohort table once, all its animals in the same pass.
@@ -65,7 +67,7 @@ def score_cohort(
     ----------
     cohort : pandas.DataFrame
         Output of :func:`behavscore.cohort.read_cohort`.
-    protocol, model, window
+    protocol, model, window, signal_params
         As for :func:`behavscore.score_video`.
     on_video : callable, optional
         Called after each video with its name and result (None on failure), e.g. for progress.
@@ -93,7 +95,7 @@ def score_cohort(
         rois = rois_of(rows)
         try:
             result = score_video(
-                video_path, protocol=proto, rois=rois, model=model
+                video_path, protocol=proto, rois=rois, model=model, signal_params=signal_params
             )
         except VideoError as exc:
             fail(rows, str(exc).replace(f"{video_path}: ", ""))

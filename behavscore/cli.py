@@ -13,6 +13,7 @@ from rich.table import Table
 from . import __version__
 from .cli_assay import assay_app, microdialysis_app
 from .cli_validate import validate
+from .signals import SignalParams
 
 app = typer.Typer(
     help="Score immobility in forced swim (FST) and tail suspension (TST) videos, and fit in-vitro assays.",
@@ -20,7 +21,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out_console = Console()
 app.command("validate", help="Compare automatic scores with hand annotations (and two raters with each other).")(validate)
 app.add_typer(assay_app, name="assay")
@@ -59,12 +60,17 @@ def _parse_roi(text: str, index: int, stem: str) -> tuple[str, int, int, int, in
     return (name or f"{stem}-{index + 1}", x, y, w, h)
 
 
+SUMMARY_HEADERS = {
+    "animal": "animal", "immobility_s": "immob s", "immobility_pct": "immob %", "latency_s": "latency s",
+    "bouts": "bouts", "mean_bout_s": "bout s", "swimming_s": "swim s", "climbing_s": "climb s", "status": "status",
+}
+
+
 def _summary_table(summary, title: str) -> Table:
     table = Table(title=title, show_lines=False)
-    cols = ["animal", "immobility_s", "immobility_pct", "latency_s", "bouts", "mean_bout_s", "swimming_s", "climbing_s", "status"]
-    cols = [c for c in cols if c in summary.columns]
+    cols = [c for c in SUMMARY_HEADERS if c in summary.columns]
     for c in cols:
-        table.add_column(c, justify="left" if c in ("animal", "status") else "right")
+        table.add_column(SUMMARY_HEADERS[c], justify="left" if c in ("animal", "status") else "right", overflow="fold")
     for row in summary.itertuples():
         cells = []
         for c in cols:
@@ -89,6 +95,7 @@ Threshold = typer.Option(None, "--threshold", help="Absolute immobility threshol
 Relative = typer.Option(None, "--relative", help="Per-animal threshold as this share of the animal's typical active motion (default 0.75); 0 = absolute threshold only.")
 MinBout = typer.Option(None, "--min-bout", help="Minimum immobile bout, seconds (shorter runs count as mobile). Default 1.")
 Model = typer.Option("default", "--model", help="'default', 'threshold' or a path to a .skops model.")
+LagS = typer.Option(0.0, "--lag-s", help="Compare frames this many seconds apart (0 = consecutive frames, best for FST/TST; ~0.2 follows open-field walking speed).")
 
 
 def _scorer(model: str, protocol: str, threshold: Optional[float], relative: Optional[float], min_bout: Optional[float]):
@@ -128,6 +135,7 @@ def score(
     relative: Optional[float] = Relative,
     min_bout: Optional[float] = MinBout,
     model: str = Model,
+    lag_s: float = LagS,
 ) -> None:
     """Score one video: seconds.csv, summary.csv, minutes.csv, a QC figure and provenance.json."""
     from .outputs import sha256_file, write_csv, write_provenance
@@ -137,7 +145,7 @@ def score(
 
     rois = [_parse_roi(t, i, video.stem) for i, t in enumerate(roi or [])] or None
     scorer = _scorer(model, protocol, threshold, relative, min_bout)
-    result = _run(lambda: score_video(video, protocol=protocol, rois=rois, model=scorer, window=parse_window(window)))
+    result = _run(lambda: score_video(video, protocol=protocol, rois=rois, model=scorer, window=parse_window(window), signal_params=SignalParams(diff_lag_s=lag_s)))
     out.mkdir(parents=True, exist_ok=True)
     write_csv(result.seconds, out / "seconds.csv")
     write_csv(result.summary, out / "summary.csv")
@@ -162,6 +170,7 @@ def batch(
     relative: Optional[float] = Relative,
     min_bout: Optional[float] = MinBout,
     model: str = Model,
+    lag_s: float = LagS,
     strict: bool = typer.Option(False, "--strict", help="Exit with status 1 when any animal could not be scored."),
 ) -> None:
     """Score a whole cohort: seconds.csv, summary.csv, minutes.csv, failures.csv, QC figures, provenance."""
@@ -186,7 +195,7 @@ def batch(
                 plot_qc(result.seconds, result.protocol, out / "qc" / f"{Path(path).stem}.png", getattr(scorer, "threshold_pct", None), Path(path).name)
             progress.advance(task)
 
-        result = _run(lambda: score_cohort(table, protocol=protocol, model=scorer, window=win, on_video=on_video))
+        result = _run(lambda: score_cohort(table, protocol=protocol, model=scorer, window=win, signal_params=SignalParams(diff_lag_s=lag_s), on_video=on_video))
     write_csv(result.seconds, out / "seconds.csv")
     write_csv(result.summary, out / "summary.csv")
     write_csv(result.minutes, out / "minutes.csv")
@@ -195,7 +204,7 @@ def batch(
     for path in table["video_path"].unique():
         p = Path(path)
         inputs.append({"path": p.name, "sha256": sha256_file(p) if p.is_file() else None, "bytes": p.stat().st_size if p.is_file() else None})
-    params = {"command": "batch", "cohort": cohort.name, "protocol": protocol, "window": win, "scorer": _describe(scorer)}
+    params = {"command": "batch", "cohort": cohort.name, "protocol": protocol, "window": win, "scorer": _describe(scorer), "signals": SignalParams(diff_lag_s=lag_s)}
     write_provenance(out, params, inputs)
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {w}")

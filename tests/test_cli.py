@@ -1,0 +1,109 @@
+"""The command line end to end: score, batch with broken files, synth, fit-threshold, errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from behavscore import __version__
+from behavscore.cli import app
+
+runner = CliRunner()
+
+
+def test_version():
+    r = runner.invoke(app, ["--version"])
+    assert r.exit_code == 0 and __version__ in r.output
+
+
+def test_score_writes_every_output(short_fst, tmp_path):
+    rois = [f"{a}={x},{y},{w},{h}" for a, x, y, w, h in short_fst.rois]
+    args = ["score", str(short_fst.path), "--protocol", "fst", "--window", "0:40", "--out", str(tmp_path)]
+    r = runner.invoke(app, args + sum((["--roi", t] for t in rois), []))
+    assert r.exit_code == 0, r.output
+    for name in ("seconds.csv", "summary.csv", "minutes.csv", "provenance.json", f"qc/{short_fst.path.stem}.png"):
+        assert (tmp_path / name).is_file(), name
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert summary["animal"].tolist() == [r[0] for r in short_fst.rois]
+    prov = json.loads((tmp_path / "provenance.json").read_text())
+    assert prov["inputs"][0]["sha256"] and prov["software"]["behavscore"] == __version__
+    assert "latency s" in r.output
+
+
+@pytest.fixture(scope="module")
+def cohort_with_broken_files(tmp_path_factory, short_tst):
+    folder = tmp_path_factory.mktemp("cohort")
+    good = folder / short_tst.path.name
+    good.write_bytes(short_tst.path.read_bytes())
+    (folder / "zero.mp4").write_bytes(b"")
+    (folder / "corrupt.mp4").write_bytes(np.random.default_rng(1).integers(0, 256, 20_000, dtype=np.uint8).tobytes())
+    rows = [
+        {"video": good.name, "animal": a, "roi_x": x, "roi_y": y, "roi_w": w, "roi_h": h, "dose_mg_kg": 10 * i}
+        for i, (a, x, y, w, h) in enumerate(short_tst.rois)
+    ]
+    rows += [
+        {"video": "zero.mp4", "animal": "z1", "dose_mg_kg": 0},
+        {"video": "corrupt.mp4", "animal": "c1", "dose_mg_kg": 0},
+        {"video": "missing.mp4", "animal": "m1", "dose_mg_kg": 0},
+    ]
+    table = folder / "cohort.csv"
+    pd.DataFrame(rows).to_csv(table, index=False)
+    return table
+
+
+def test_batch_reports_broken_videos_and_scores_the_rest(cohort_with_broken_files, tmp_path):
+    r = runner.invoke(app, ["batch", str(cohort_with_broken_files), "--protocol", "tst", "--window", "0:40", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    failures = pd.read_csv(tmp_path / "failures.csv")
+    assert sorted(failures["animal"]) == ["c1", "m1", "z1"]
+    reasons = dict(zip(failures["animal"], failures["reason"]))
+    assert "empty" in reasons["z1"] and "not a readable video" in reasons["c1"] and "not found" in reasons["m1"]
+    ok = summary[summary["status"] == "ok"]
+    assert len(ok) == 2 and ok["immobility_s"].notna().all()
+    assert summary["dose_mg_kg"].tolist() == [0, 10, 0, 0, 0]  # metadata carried through, in order
+    assert summary.loc[summary["animal"] == "z1", "status"].str.startswith("error: ").all()
+
+
+def test_batch_strict_exits_nonzero_on_failures(cohort_with_broken_files, tmp_path):
+    r = runner.invoke(app, ["batch", str(cohort_with_broken_files), "--protocol", "tst", "--window", "0:40", "--out", str(tmp_path), "--strict"])
+    assert r.exit_code == 1
+
+
+def test_malformed_cohort_is_rejected_with_line_and_column(tmp_path):
+    table = tmp_path / "bad.csv"
+    table.write_text("video,animal,roi_x,roi_y,roi_w,roi_h\na.mp4,m1,0,0,10,10\nb.mp4,m2,0,0,ten,10\n")
+    r = runner.invoke(app, ["batch", str(table), "--out", str(tmp_path / "out")])
+    assert r.exit_code == 2
+    assert "bad.csv, line 3, column 'roi_w'" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_missing_column_is_named(tmp_path):
+    table = tmp_path / "bad.csv"
+    table.write_text("file,animal\na.mp4,m1\n")
+    r = runner.invoke(app, ["batch", str(table), "--out", str(tmp_path / "out")])
+    assert r.exit_code == 2 and "required column 'video' is missing" in r.output
+
+
+def test_score_error_is_one_line_without_traceback(tmp_path):
+    r = runner.invoke(app, ["score", str(tmp_path / "nope.mp4"), "--out", str(tmp_path)])
+    assert r.exit_code == 2
+    assert "nope.mp4: file not found" in r.output and "Traceback" not in r.output
+
+
+def test_synth_then_fit_threshold_from_truth(tmp_path):
+    r = runner.invoke(app, ["synth", str(tmp_path / "syn"), "--protocol", "tst", "--n", "1", "--seed", "3", "--seconds", "40", "--animals", "2"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "syn" / "truth.csv").is_file() and (tmp_path / "syn" / "cohort.csv").is_file()
+    r = runner.invoke(app, ["batch", str(tmp_path / "syn" / "cohort.csv"), "--protocol", "tst", "--window", "0:40", "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    truth = pd.read_csv(tmp_path / "syn" / "truth.csv")[["video", "animal", "second", "label"]]
+    truth.to_csv(tmp_path / "hand.csv", index=False)
+    r = runner.invoke(app, ["fit-threshold", str(tmp_path / "out" / "seconds.csv"), str(tmp_path / "hand.csv")])
+    assert r.exit_code == 0, r.output
+    assert "threshold" in r.output and "agreement" in r.output
