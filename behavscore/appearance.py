@@ -77,15 +77,18 @@ class Silhouette:
     threshold_dn: float
     dark: bool
 
-    def mask(self, crop: np.ndarray) -> np.ndarray:
-        """0/1 uint8 mask of the largest connected region of animal-coloured pixels in a crop."""
+    def cut(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The animal in a crop: a filled 0/1 uint8 mask of the largest region of
+        animal-coloured pixels and its outline; None when there is none."""
         kind = cv2.THRESH_BINARY_INV if self.dark else cv2.THRESH_BINARY
         binary = cv2.threshold(crop, self.threshold_dn, 1, kind)[1]
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-        if n <= 2:
-            return binary
-        best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-        return (labels == best).astype(np.uint8)
+        contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if not contours:
+            return None
+        outline = max(contours, key=cv2.contourArea)
+        mask = np.zeros_like(binary)
+        cv2.drawContours(mask, [outline], -1, 1, thickness=-1)
+        return mask, outline
 
 
 def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:

@@ -21,9 +21,9 @@ class Moments(NamedTuple):
     angle_rad: float
 
 
-def silhouette_moments(mask: np.ndarray) -> Moments | None:
-    """Moments of a 0/1 mask; None when it is empty."""
-    m = cv2.moments(mask, binaryImage=True)
+def silhouette_moments(shape: np.ndarray) -> Moments | None:
+    """Moments of a 0/1 mask or of an outline (contour); None when it is empty."""
+    m = cv2.moments(shape, binaryImage=shape.ndim == 2 and shape.dtype == np.uint8)
     if m["m00"] <= 0:
         return None
     angle = 0.5 * math.atan2(2.0 * m["mu11"], m["mu20"] - m["mu02"])

@@ -105,10 +105,11 @@ class MotionSignals:
     frames : pandas.DataFrame
         One row per frame and ROI: ``animal, frame, changed_px, diff_mean_dn, motion_x_px,
         motion_y_px, motion_sd_x_px, motion_sd_y_px, frame_luma_dn, animal_area_px, animal_x_px,
-        animal_y_px, animal_angle_deg, shape_change_px``. Frame ``i`` is compared with frame
-        ``i - lag`` (``params.diff_lag_s``); the first ``lag`` frames hold NaN. The animal's
-        silhouette (area, centroid, orientation) is measured every ``silhouette_interval_s``
-        (NaN between),
+        animal_y_px, animal_angle_deg, shape_change_px, silhouette_change_px``. Frame ``i`` is
+        compared with frame ``i - lag`` (``params.diff_lag_s``); the first ``lag`` frames hold
+        NaN. Changed pixels and mean difference are measured on every frame; the position and
+        spread of the change, the brightness and the animal's silhouette (area, centroid,
+        orientation) every ``silhouette_interval_s`` (NaN between),
         and ``shape_change_px`` is how much it changed since the previous measurement beyond
         rigid drift or swing (see :func:`behavscore.shape.nonrigid_change_px`).
         Positions are relative to the ROI's top-left corner.
@@ -160,6 +161,16 @@ def _scaled(r: Roi, f: float, size: tuple[int, int]) -> Roi:
     x0, y0 = int(np.floor(r.x * f)), int(np.floor(r.y * f))
     x1, y1 = min(int(np.ceil((r.x + r.w) * f)), size[0]), min(int(np.ceil((r.y + r.h) * f)), size[1])
     return Roi(r.animal, x0, y0, x1 - x0, y1 - y0)
+
+
+def _spread(mask: np.ndarray, changed: int, xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float, float]:
+    """Centroid and SD (x, y) of the changed pixels of a 0/1 mask, from its projections."""
+    cx = cv2.reduce(mask, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    cy = cv2.reduce(mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    mx, my = xs @ cx / changed, ys @ cy / changed
+    sx = np.sqrt(max((xs**2) @ cx / changed - mx * mx, 0.0))
+    sy = np.sqrt(max((ys**2) @ cy / changed - my * my, 0.0))
+    return mx, my, sx, sy
 
 
 def n_hint(info: VideoInfo) -> int:
@@ -256,42 +267,45 @@ def compute_signals(
     history: collections.deque[np.ndarray] = collections.deque(maxlen=lag)
     last_shape: list[tuple[np.ndarray, object] | None] = [None] * k
     n = 0
+    shared_cutoff = len(set(cutoffs)) == 1
     for frame in itertools.chain(calibration, stream):
         if half:
             frame = cv2.resize(frame, half_size, interpolation=cv2.INTER_AREA)
         reservoir.offer(n, frame)
-        mean = cv2.mean(frame)[0]
         if n >= rows.shape[0]:
             rows = np.concatenate([rows, np.full_like(rows, np.nan)])
-        rows[n, :, 6] = mean
+        # Positions, silhouettes and brightness every silhouette_interval_s; change every frame.
+        sampled = n % every == 0
+        if sampled:
+            rows[n, :, 6] = cv2.mean(frame)[0]
         if len(history) == lag:
             diff = cv2.absdiff(frame, history[0])
+            whole = cv2.threshold(diff, cutoffs[0], 1, cv2.THRESH_BINARY)[1] if shared_cutoff else None
             out = rows[n]
             for j, r in enumerate(sr):
                 d = diff[r.y : r.y + r.h, r.x : r.x + r.w]
-                mask = cv2.threshold(d, cutoffs[j], 1, cv2.THRESH_BINARY)[1]
+                if whole is None:
+                    mask = cv2.threshold(d, cutoffs[j], 1, cv2.THRESH_BINARY)[1]
+                else:
+                    mask = whole[r.y : r.y + r.h, r.x : r.x + r.w]
                 changed = cv2.countNonZero(mask)
                 out[j, 0] = changed * px_per_px
                 out[j, 1] = cv2.sumElems(d)[0] / (r.w * r.h)
-                if changed:
-                    cx = cv2.reduce(mask, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
-                    cy = cv2.reduce(mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
-                    mx, my = xs[j] @ cx / changed, ys[j] @ cy / changed
-                    out[j, 2], out[j, 3] = mx, my
-                    out[j, 4] = np.sqrt(max((xs[j] ** 2) @ cx / changed - mx * mx, 0.0))
-                    out[j, 5] = np.sqrt(max((ys[j] ** 2) @ cy / changed - my * my, 0.0))
-        if n % every == 0:  # silhouettes every silhouette_interval_s, each compared with the one before
+                if changed and sampled:
+                    out[j, 2:6] = _spread(mask, changed, xs[j], ys[j])
+        if sampled:
             for j, (r, sil) in enumerate(zip(sr, silhouettes)):
                 if sil is None:
                     continue
-                mask = sil.mask(frame[r.y : r.y + r.h, r.x : r.x + r.w])
-                mom = silhouette_moments(mask)
+                found = sil.cut(frame[r.y : r.y + r.h, r.x : r.x + r.w])
+                mom = silhouette_moments(found[1]) if found else None
                 if mom is None:
                     last_shape[j] = None
                     continue
+                mask = found[0]
                 out = rows[n, j]
                 out[7:11] = mom.area_px * px_per_px, mom.x_px / f, mom.y_px / f, np.degrees(mom.angle_rad)
-                if last_shape[j] is not None:
+                if last_shape[j] is not None:  # compared with the silhouette one interval earlier
                     out[11] = nonrigid_change_px(last_shape[j][0], last_shape[j][1], mask, mom) * px_per_px
                     out[12] = cv2.countNonZero(cv2.bitwise_xor(last_shape[j][0], mask)) * px_per_px
                 last_shape[j] = (mask, mom)
