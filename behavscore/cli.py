@@ -118,6 +118,13 @@ def _scorer(model: str, protocol: str, threshold: Optional[float], relative: Opt
     return _run(lambda: replace(scorer, **changes)) if changes else scorer
 
 
+def _thresholds(result) -> dict | None:
+    """Per-animal thresholds of a threshold-scored result (for the QC figure)."""
+    if "threshold_pct" not in result.summary:
+        return None
+    return dict(zip(result.summary["animal"], result.summary["threshold_pct"]))
+
+
 def _describe(scorer) -> dict:
     from dataclasses import asdict, is_dataclass
 
@@ -151,7 +158,7 @@ def score(
     write_csv(result.summary, out / "summary.csv")
     write_csv(result.minutes, out / "minutes.csv")
     (out / "qc").mkdir(exist_ok=True)
-    plot_qc(result.seconds, result.protocol, out / "qc" / f"{video.stem}.png", getattr(scorer, "threshold_pct", None), video.name)
+    plot_qc(result.seconds, result.protocol, out / "qc" / f"{video.stem}.png", _thresholds(result), video.name)
     params = {"command": "score", "protocol": result.protocol, "scorer": _describe(scorer), "rois": rois, "signals": result.signals.params, "per_roi": result.signals.per_roi.to_dict("records")}
     write_provenance(out, params, [{"path": video.name, "sha256": sha256_file(video), "bytes": video.stat().st_size, "frames_decoded": result.signals.n_frames, "fps": result.signals.fps}])
     for w in result.warnings:
@@ -192,7 +199,7 @@ def batch(
 
         def on_video(path: str, result) -> None:
             if result is not None:
-                plot_qc(result.seconds, result.protocol, out / "qc" / f"{Path(path).stem}.png", getattr(scorer, "threshold_pct", None), Path(path).name)
+                plot_qc(result.seconds, result.protocol, out / "qc" / f"{Path(path).stem}.png", _thresholds(result), Path(path).name)
             progress.advance(task)
 
         result = _run(lambda: score_cohort(table, protocol=protocol, model=scorer, window=win, signal_params=SignalParams(diff_lag_s=lag_s), on_video=on_video))

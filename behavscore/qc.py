@@ -17,7 +17,7 @@ def plot_qc(
     seconds: pd.DataFrame,
     protocol: Protocol,
     path: str | os.PathLike,
-    threshold_pct: float | None = None,
+    threshold_pct: dict[str, float] | None = None,
     title: str = "",
 ) -> None:
     """Write a QC figure (PNG) with one panel per animal.
@@ -30,8 +30,8 @@ def plot_qc(
         Its window is shaded.
     path : path-like
         Output PNG.
-    threshold_pct : float, optional
-        Drawn as a horizontal line when the threshold scorer was used.
+    threshold_pct : dict, optional
+        Threshold per animal, drawn as a horizontal line when the threshold scorer was used.
     title : str
         Figure title (e.g. the video name).
     """
@@ -53,8 +53,8 @@ def plot_qc(
                     ax.axvspan(t[i], t[j - 1] + 1, color=colour, alpha=0.25, lw=0)
         ax.step(t + 0.5, motion, where="mid", color="k", lw=0.7)
         ax.set_yscale("log")
-        if threshold_pct:
-            ax.axhline(threshold_pct, color="r", lw=0.8, ls="--")
+        if threshold_pct and np.isfinite(threshold_pct.get(animal, np.nan)):
+            ax.axhline(threshold_pct[animal], color="r", lw=0.8, ls="--")
         ax.axvline(protocol.window_start_s, color="grey", lw=1)
         ax.axvline(protocol.window_end_s, color="grey", lw=1)
         status = "" if pd.notna(labels).any() else "  (no animal)"

@@ -139,12 +139,14 @@ def score_signals(
     seconds.loc[absent, ["label"]] = None
     seconds.loc[absent, p_cols] = np.nan
 
+    thresholds = scorer.animal_thresholds(table) if hasattr(scorer, "animal_thresholds") else {}
     rows = []
     for roi in signals.rois:
         base = {"video": signals.video.name, "animal": roi.animal}
         mine = seconds[seconds["animal"] == roi.animal]
         if present[roi.animal]:
-            rows.append({**base, **summarise_animal(mine, proto, min_bout_s), "model": scorer.name, "status": "ok"})
+            rows.append({**base, **summarise_animal(mine, proto, min_bout_s), "model": scorer.name, "status": "ok",
+                         "threshold_pct": thresholds.get(roi.animal, np.nan)})
         else:
             empty = summarise_animal(mine.iloc[:0], proto, min_bout_s)
             empty.update({k: np.nan for k in empty if k.endswith("_s") and k not in ("window_start_s", "window_end_s")})
@@ -152,7 +154,7 @@ def score_signals(
             rows.append({**base, **empty, "model": scorer.name, "status": "no_animal"})
             warnings.append(f"{signals.video}: ROI {roi.animal!r}: nothing that moves or looks like an animal; no immobility reported")
     summary = pd.DataFrame(rows)
-    extras = [c for c in summary.columns if c in ("longest_bout_s",)]
+    extras = [c for c in summary.columns if c in ("longest_bout_s", "threshold_pct")]
     lead = [c for c in summary.columns if c not in extras]
     summary = summary[lead + extras]
     minutes = per_minute(seconds[~absent], proto)
