@@ -23,7 +23,7 @@ def immobility_tolerance_s(truth_s: float) -> float:
 
 
 def compare_with_truth(folder: Path, protocol: str) -> tuple[pd.DataFrame, float]:
-    result = score_cohort(read_cohort(folder / "cohort.csv"), protocol=protocol)
+    result = score_cohort(read_cohort(folder / "cohort.csv"), protocol=protocol, model="threshold")
     assert result.failures.empty, result.failures
     truth = pd.read_csv(folder / "truth.csv")
     proto = get_protocol(protocol)

@@ -18,7 +18,7 @@ SUMMARY_HEAD = ["video", "animal", "protocol", "window_start_s", "window_end_s",
 
 @pytest.fixture(scope="module")
 def fst_result(short_fst):
-    return score_video(short_fst.path, protocol="fst", rois=short_fst.rois, window=(0, 40))
+    return score_video(short_fst.path, protocol="fst", rois=short_fst.rois, window=(0, 40), model="threshold")
 
 
 def test_seconds_table_follows_the_contract(fst_result, short_fst):
@@ -44,7 +44,7 @@ def test_summary_agrees_with_its_own_seconds(fst_result):
 
 
 def test_same_video_same_numbers(short_fst, fst_result):
-    again = score_video(short_fst.path, protocol="fst", rois=short_fst.rois, window=(0, 40))
+    again = score_video(short_fst.path, protocol="fst", rois=short_fst.rois, window=(0, 40), model="threshold")
     pd.testing.assert_frame_equal(again.seconds, fst_result.seconds)
     pd.testing.assert_frame_equal(again.summary, fst_result.summary)
 
@@ -58,7 +58,7 @@ def test_rescoring_from_signals_needs_no_video_and_matches(fst_result, tmp_path)
 
 
 def test_motion_is_higher_when_the_truth_says_mobile(short_tst):
-    r = score_video(short_tst.path, protocol="tst", rois=short_tst.rois, window=(0, 40))
+    r = score_video(short_tst.path, protocol="tst", rois=short_tst.rois, window=(0, 40), model="threshold")
     m = r.seconds.merge(short_tst.truth, on=["animal", "second"], suffixes=("", "_truth"))
     struggle = m.loc[m["detail"] == "struggle", "motion"].median()
     hang = m.loc[m["detail"] == "hang", "motion"].median()
