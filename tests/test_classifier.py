@@ -181,3 +181,26 @@ def test_tst_passive_swing_is_called_immobile(fresh):
     called = _shipped("tst2").predict(table)["label"].to_numpy()
     assert swing.sum() >= 20
     assert (called[swing] == "immobile").mean() >= 0.90
+
+
+def test_shipped_model_scores_a_sample_video_through_the_scorer_interface():
+    from behavscore import score_video
+    from behavscore.cohort import read_cohort, rois_of
+    from behavscore.train import MODELS_DIR
+
+    if not (MODELS_DIR / "fst3.skops").is_file():
+        pytest.skip("fst3.skops not built (python -m behavscore.train --all)")
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "videos_sample" / "fst"
+    cohort = read_cohort(folder / "cohort.csv")
+    rows = cohort[cohort["video"] == cohort["video"].iloc[0]]
+    result = score_video(rows["video_path"].iloc[0], "fst", rois=rois_of(rows), model=_shipped("fst3"))
+    assert {"label", "motion", "p_immobile", "p_swimming", "p_climbing"} <= set(result.seconds.columns)
+    assert set(result.seconds["label"]) <= {"immobile", "swimming", "climbing"}
+    assert (result.summary["model"] == "fst3-v1").all()
+    assert {"swimming_s", "climbing_s"} <= set(result.summary.columns)
+    truth = pd.read_csv(folder / "truth.csv")
+    merged = truth.merge(result.seconds, on=["video", "animal", "second"], suffixes=("_truth", ""))
+    w = merged["second"] >= 120
+    assert ((merged["label_truth"] == "immobile") == (merged["label"] == "immobile"))[w].mean() >= 0.9
