@@ -181,7 +181,8 @@ class ClassifierScorer:
             Per-second table(s) (``per_second`` output; several videos/animals concatenated,
             told apart by ``video`` and ``animal``).
         y : sequence of str
-            Label of each row, each one of :attr:`labels`.
+            Label of each row, each one of :attr:`labels`; missing (None/NaN) = unlabelled:
+            the row still feeds its neighbours' features but is not trained on.
         sample_weight : numpy.ndarray, optional
             Per-row weights.
 
@@ -190,19 +191,21 @@ class ClassifierScorer:
         ClassifierScorer
             ``self``, fitted.
         """
-        y = np.asarray(y, dtype=object).astype(str)
+        y = pd.Series(np.asarray(y, dtype=object)).astype("string")
         if len(y) != len(table):
             raise ValueError(f"{len(y)} labels for {len(table)} per-second rows")
-        unknown = sorted(set(y) - set(self._labels))
+        labelled = y.notna().to_numpy()
+        known = y[labelled].astype(str).to_numpy()
+        unknown = sorted(set(known) - set(self._labels))
         if unknown:
             raise ValueError(f"labels {unknown} are not among the classifier's classes {self._labels}")
-        absent = [c for c in self._labels if c not in set(y)]
+        absent = [c for c in self._labels if c not in set(known)]
         if absent:
             raise ValueError(f"no training seconds labelled {absent}: every class needs examples")
         X = second_features(table)
         pipe = make_pipeline(self.max_iter, self.max_leaf_nodes, self.learning_rate, self.l2_regularization, self.random_state)
-        fit_params = {"boost__sample_weight": sample_weight} if sample_weight is not None else {}
-        pipe.fit(X.to_numpy(), y, **fit_params)
+        fit_params = {"boost__sample_weight": np.asarray(sample_weight, dtype=float)[labelled]} if sample_weight is not None else {}
+        pipe.fit(X.to_numpy()[labelled], known, **fit_params)
         self.pipeline_ = pipe
         self.feature_names_ = tuple(X.columns)
         self.metadata_: dict[str, Any] = {}
