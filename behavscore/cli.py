@@ -12,6 +12,7 @@ from rich.table import Table
 
 from . import __version__
 from .cli_assay import assay_app, microdialysis_app
+from .cli_train import train
 from .cli_validate import validate
 from .signals import SignalParams
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 console = Console(stderr=True, soft_wrap=True)
 out_console = Console()
 app.command("validate", help="Compare automatic scores with hand annotations (and two raters with each other).")(validate)
+app.command("train", help="Train an immobility classifier on hand-scored or synthetic videos.")(train)
 app.add_typer(assay_app, name="assay")
 app.add_typer(microdialysis_app, name="microdialysis")
 
@@ -105,6 +107,12 @@ def _scorer(model: str, protocol: str, threshold: Optional[float], relative: Opt
     from .scorers import resolve_scorer
 
     scorer = _run(lambda: resolve_scorer(model, protocol.lower()))
+    if not hasattr(scorer, "threshold_pct"):  # a trained model: only the minimum bout applies
+        if threshold is not None or relative is not None:
+            fail("--threshold and --relative apply to the threshold scorer; add --model threshold")
+        if min_bout is not None:
+            scorer.min_bout_s = min_bout  # a freshly loaded model, not shared
+        return scorer
     changes = {}
     if threshold is not None:
         changes["threshold_pct"] = threshold
@@ -112,9 +120,6 @@ def _scorer(model: str, protocol: str, threshold: Optional[float], relative: Opt
         changes["relative_threshold"] = relative if relative > 0 else None
     if min_bout is not None:
         changes["min_bout_s"] = min_bout
-    if changes and not hasattr(scorer, "threshold_pct"):
-        changes.pop("threshold_pct", None)
-        changes.pop("relative_threshold", None)
     return _run(lambda: replace(scorer, **changes)) if changes else scorer
 
 
@@ -126,9 +131,13 @@ def _thresholds(result) -> dict | None:
 
 
 def _describe(scorer) -> dict:
+    """What provenance records of a scorer: its settings, or a model's name, version and sha256."""
     from dataclasses import asdict, is_dataclass
 
-    return asdict(scorer) if is_dataclass(scorer) else {"name": getattr(scorer, "name", str(scorer))}
+    if is_dataclass(scorer):
+        return asdict(scorer)
+    meta = getattr(scorer, "metadata_", {})
+    return {"name": getattr(scorer, "name", str(scorer)), "min_bout_s": getattr(scorer, "min_bout_s", None), **meta}
 
 
 @app.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol as TypingProtocol
 
 import pandas as pd
@@ -23,12 +24,10 @@ class Scorer(TypingProtocol):
         ...
 
 
-#: The threshold scorer's settings per protocol, fitted to synthetic videos with known truth
-#: (``benchmarks/fit_default_thresholds.py``); fit your own with ``behavscore fit-threshold``.
-DEFAULT_THRESHOLDS: dict[str, ThresholdScorer] = {
-    "fst": ThresholdScorer(),
-    "tst": ThresholdScorer(),
-}
+#: Shipped trained models (``python -m behavscore.train --all`` rebuilds them; see
+#: ``behavscore/models/MODEL_CARD.md``). Protocols without one score with the threshold scorer.
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+DEFAULT_MODEL_FILES: dict[str, str] = {"fst": "fst3.skops", "tst": "tst2.skops"}
 
 
 def resolve_scorer(model: "str | Scorer" = "default", protocol_name: str = "fst") -> "Scorer":
@@ -37,15 +36,33 @@ def resolve_scorer(model: "str | Scorer" = "default", protocol_name: str = "fst"
     Parameters
     ----------
     model : str or Scorer
-        ``"threshold"``, ``"default"`` or a scorer object (e.g. ``ThresholdScorer(threshold_pct=20)``).
-        ``"default"`` is the threshold scorer until a trained model is shipped for the protocol.
+        ``"default"`` (the shipped classifier of the protocol: FST 3-class immobile/swimming/
+        climbing, TST 2-class; the threshold scorer for custom protocols), ``"threshold"`` (the
+        transparent threshold scorer), a path to a ``.skops`` model file (checked against its
+        sha256 sidecar and loaded through a fixed allow-list of types), or a scorer object
+        (e.g. ``ThresholdScorer(threshold_pct=20)``).
     protocol_name : str
-        Protocol, to pick the default settings.
+        Protocol, to pick the default model.
+
+    Raises
+    ------
+    ValueError
+        Unknown name, or a model file that is missing, tampered with or holds a type outside
+        the allow-list.
     """
     if not isinstance(model, str):
         return model
-    if model in ("threshold", "default"):
-        return DEFAULT_THRESHOLDS.get(protocol_name, ThresholdScorer())
-    raise ValueError(
-        f"model {model!r} is not available: use 'threshold' or 'default' (trained classifier files are not supported yet)"
-    )
+    if model == "threshold":
+        return ThresholdScorer()
+    if model == "default":
+        name = DEFAULT_MODEL_FILES.get(protocol_name)
+        if name is None:
+            return ThresholdScorer()
+        from .model_io import load_model
+
+        return load_model(MODELS_DIR / name)
+    if model.endswith(".skops"):
+        from .model_io import load_model
+
+        return load_model(model)
+    raise ValueError(f"model {model!r}: use 'default', 'threshold' or the path of a .skops model file")
