@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Protocol as TypingProtocol
 
@@ -28,6 +30,14 @@ class Scorer(TypingProtocol):
 #: ``behavscore/models/MODEL_CARD.md``). Protocols without one score with the threshold scorer.
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_MODEL_FILES: dict[str, str] = {"fst": "fst3.skops", "tst": "tst2.skops"}
+
+
+@functools.lru_cache(maxsize=None)
+def _shipped_model(name: str) -> "Scorer":
+    """Load (verify, allow-list) a shipped model once per process."""
+    from .model_io import load_model
+
+    return load_model(MODELS_DIR / name)
 
 
 def resolve_scorer(model: "str | Scorer" = "default", protocol_name: str = "fst") -> "Scorer":
@@ -58,9 +68,7 @@ def resolve_scorer(model: "str | Scorer" = "default", protocol_name: str = "fst"
         name = DEFAULT_MODEL_FILES.get(protocol_name)
         if name is None:
             return ThresholdScorer()
-        from .model_io import load_model
-
-        return load_model(MODELS_DIR / name)
+        return copy.deepcopy(_shipped_model(name))  # a private copy: callers may set min_bout_s
     if model.endswith(".skops"):
         from .model_io import load_model
 

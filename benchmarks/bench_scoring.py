@@ -5,8 +5,9 @@ Run:  python benchmarks/bench_scoring.py [VIDEO ...]
 Without arguments it generates synthetic FST videos (1 and 6 min, 3 animals) in a temporary
 folder. For each file it prints pure decode frames/s (every frame decoded to a luma plane and
 nothing else), scoring frames/s (``score_video``: decode + all motion signals + labels +
-summary) and their ratio, best of three alternating runs; then the peak resident memory of a
-fresh process that scores the file, which must not grow with video length.
+summary, with the threshold scorer and with the default classifier, loaded once beforehand as a
+batch does) and their ratio, best of three alternating runs; then the peak resident memory of a
+fresh process that scores the file (default model), which must not grow with video length.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ def decode_only(path: Path) -> tuple[int, float]:
     return n, time.perf_counter() - t0
 
 
-def score_only(path: Path, rois) -> float:
+def score_only(path: Path, rois, model) -> float:
     from behavscore import score_video
 
     t0 = time.perf_counter()
-    score_video(path, protocol="tst", window=(0, 1), rois=rois)
+    score_video(path, protocol="tst", window=(0, 1), rois=rois, model=model)
     return time.perf_counter() - t0
 
 
@@ -65,15 +66,21 @@ def main(paths: list[str]) -> None:
         for seconds in (60, 360):
             v = generate_video(Path(tmp.name) / f"fst_{seconds}s.mp4", "fst", seed=4242, seconds=seconds, animals=3)
             jobs.append((v.path, [list(r) for r in v.rois]))
-    print(f"{'file':32s} {'frames':>7s} {'decode f/s':>11s} {'score f/s':>10s} {'ratio':>6s} {'peak MiB':>9s}")
+    from behavscore.scorers import resolve_scorer
+
+    t0 = time.perf_counter()
+    classifier = resolve_scorer("default", "tst")
+    print(f"loading and verifying the default TST model (once per batch): {time.perf_counter() - t0:.2f} s")
+    print(f"{'file':24s} {'frames':>7s} {'decode f/s':>11s} {'scorer':>10s} {'score f/s':>10s} {'ratio':>6s} {'peak MiB':>9s}")
     for path, rois in jobs:
-        decode_s, score_s, n = [], [], 0
-        for _ in range(REPEATS):
-            n, t = decode_only(path)
-            decode_s.append(t)
-            score_s.append(score_only(path, rois))
-        d, s = min(decode_s), min(score_s)
-        print(f"{path.name:32s} {n:7d} {n / d:11.0f} {n / s:10.0f} {s / d:6.2f} {peak_rss_mib(path, rois):9.1f}")
+        for label, model in (("threshold", "threshold"), ("classifier", classifier)):
+            decode_s, score_s, n = [], [], 0
+            for _ in range(REPEATS):
+                n, t = decode_only(path)
+                decode_s.append(t)
+                score_s.append(score_only(path, rois, model))
+            d, s = min(decode_s), min(score_s)
+            print(f"{path.name:24s} {n:7d} {n / d:11.0f} {label:>10s} {n / s:10.0f} {s / d:6.2f} {peak_rss_mib(path, rois):9.1f}")
     if tmp:
         tmp.cleanup()
 
