@@ -140,6 +140,15 @@ def _describe(scorer) -> dict:
     return {"name": getattr(scorer, "name", str(scorer)), "min_bout_s": getattr(scorer, "min_bout_s", None), **meta}
 
 
+def _write_tables(out: Path, result) -> None:
+    """seconds.csv, summary.csv and minutes.csv of a video's or a cohort's result."""
+    from .outputs import write_csv
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("seconds", "summary", "minutes"):
+        write_csv(getattr(result, name), out / f"{name}.csv")
+
+
 @app.command()
 def score(
     video: Path = typer.Argument(..., help="Video file (mp4, avi, mov, wmv, ...)."),
@@ -154,7 +163,7 @@ def score(
     lag_s: float = LagS,
 ) -> None:
     """Score one video: seconds.csv, summary.csv, minutes.csv, a QC figure and provenance.json."""
-    from .outputs import sha256_file, write_csv, write_provenance
+    from .outputs import sha256_file, write_provenance
     from .protocols import parse_window
     from .qc import plot_qc
     from .score import score_video
@@ -162,10 +171,7 @@ def score(
     rois = [_parse_roi(t, i, video.stem) for i, t in enumerate(roi or [])] or None
     scorer = _scorer(model, protocol, threshold, relative, min_bout)
     result = _run(lambda: score_video(video, protocol=protocol, rois=rois, model=scorer, window=parse_window(window), signal_params=SignalParams(diff_lag_s=lag_s)))
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(result.seconds, out / "seconds.csv")
-    write_csv(result.summary, out / "summary.csv")
-    write_csv(result.minutes, out / "minutes.csv")
+    _write_tables(out, result)
     (out / "qc").mkdir(exist_ok=True)
     plot_qc(result.seconds, result.protocol, out / "qc" / f"{video.stem}.png", _thresholds(result), video.name)
     params = {"command": "score", "protocol": result.protocol, "scorer": _describe(scorer), "rois": rois, "signals": result.signals.params, "per_roi": result.signals.per_roi.to_dict("records")}
@@ -212,9 +218,7 @@ def batch(
             progress.advance(task)
 
         result = _run(lambda: score_cohort(table, protocol=protocol, model=scorer, window=win, signal_params=SignalParams(diff_lag_s=lag_s), on_video=on_video))
-    write_csv(result.seconds, out / "seconds.csv")
-    write_csv(result.summary, out / "summary.csv")
-    write_csv(result.minutes, out / "minutes.csv")
+    _write_tables(out, result)
     write_csv(result.failures, out / "failures.csv")
     inputs = []
     for path in table["video_path"].unique():

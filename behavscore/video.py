@@ -165,26 +165,25 @@ def iter_luma(path: str | os.PathLike, info: VideoInfo | None = None, prefetch: 
     frames: queue.Queue = queue.Queue(maxsize=prefetch)
     stop = threading.Event()
 
+    def hand_over(item: object) -> bool:
+        """Queue an item, waiting for room; False when the consumer has gone."""
+        while not stop.is_set():
+            try:
+                frames.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for frame in _decode(info):
-                while not stop.is_set():
-                    try:
-                        frames.put(frame, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not hand_over(frame):
                     return
             item: object = _END
         except BaseException as exc:  # handed to the consumer, raised there
             item = exc
-        while not stop.is_set():
-            try:
-                frames.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+        hand_over(item)
 
     worker = threading.Thread(target=produce, name=f"decode {info.path.name}", daemon=True)
     worker.start()
