@@ -46,6 +46,8 @@ def _register() -> list[str]:
     for w in NEIGHBOUR_HALF_WIDTHS_S[:2]:
         names.append(_doc(f"motion_rank_mean_pm{w}s", f"mean of motion_rank over second ±{w} s, fraction"))
     names += [
+        _doc("late_rel_active", "motion in the second half of the second / median motion of active seconds, ratio"),
+        _doc("late_over_early", "log((late-half motion + 1) / (early-half motion + 1)): negative when movement dies away"),
         _doc("motion_rel_prev1s", "motion_rel_active of the previous second, ratio"),
         _doc("motion_rel_next1s", "motion_rel_active of the next second, ratio"),
         _doc("shape_pct", "shape_motion: silhouette change not explained by rigid drift/swing, % of animal area"),
@@ -151,6 +153,11 @@ def _one_animal(t: pd.DataFrame) -> dict[str, np.ndarray]:
             f[f"motion_rel_{stat}_pm{w}s"] = _centred(rel, w, stat)
     for w in NEIGHBOUR_HALF_WIDTHS_S[:2]:
         f[f"motion_rank_mean_pm{w}s"] = _centred(f["motion_rank"], w, "mean")
+    early = _fill(_col(t, "motion_early"), np.nan)
+    late = _fill(_col(t, "motion_late"), np.nan)
+    early, late = np.where(np.isfinite(early), early, motion), np.where(np.isfinite(late), late, motion)
+    f["late_rel_active"] = late / scale
+    f["late_over_early"] = np.log((np.clip(late, 0, None) + 1.0) / (np.clip(early, 0, None) + 1.0))
     f["motion_rel_prev1s"] = np.concatenate([rel[:1], rel[:-1]])
     f["motion_rel_next1s"] = np.concatenate([rel[1:], rel[-1:]])
 

@@ -42,7 +42,8 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
         [s, s+1) from the start of the video; the difference between frames ``i - lag`` and
         ``i`` belongs to the bin holding their midpoint, ``floor((i - lag / 2) / fps)``.
         ``motion`` is the motion index: the median over the second's frames of the changed
-        pixels, as % of the animal's area (``changed_px`` is their mean).
+        pixels, as % of the animal's area (``changed_px`` is their mean); ``motion_early`` and
+        ``motion_late`` are the same over the first and the second half of the second.
         A trailing bin holding fewer than half a second of video is dropped (see :func:`n_bins`).
     """
     f = signals.frames
@@ -56,14 +57,25 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
     # of its frames are, as a human scorer (and the synthetic truth) decides.
     out["changed_median_px"] = grouped["changed_px"].median()
     out["n_frames"] = grouped.size()
+    # The same in each half of the second: a movement that dies away within the second (the
+    # end of a struggle, a passive swing running down) shows as a calmer second half.
+    t_s = (f["frame"].to_numpy() - lag / 2.0) / signals.fps
+    late = (t_s - second) >= 0.5
+    halves = f[["changed_px"]].assign(animal=f["animal"].to_numpy(), second=second, late=late)
+    halves = halves.groupby(["animal", "second", "late"], sort=False)["changed_px"].median().unstack("late")
+    out["changed_early_px"] = halves.get(False)
+    out["changed_late_px"] = halves.get(True)
     out = out.reset_index()
     out = out[(out["second"] >= 0) & (out["second"] < n_bins(signals.n_frames, signals.fps))].copy()
     area = animal_area_px(signals)
     out["motion"] = 100.0 * out["changed_median_px"] / out["animal"].map(area)
+    out["motion_early"] = 100.0 * out["changed_early_px"] / out["animal"].map(area)
+    out["motion_late"] = 100.0 * out["changed_late_px"] / out["animal"].map(area)
     out["shape_motion"] = 100.0 * out["shape_change_px"] / out["animal"].map(area)
     out["silhouette_motion"] = 100.0 * out["silhouette_change_px"] / out["animal"].map(area)
     out.insert(0, "video", signals.video.name)
-    order = ["video", "animal", "second", "motion", "shape_motion", "silhouette_motion"] + cols + ["changed_median_px", "n_frames"]
+    order = ["video", "animal", "second", "motion", "motion_early", "motion_late", "shape_motion", "silhouette_motion"]
+    order += cols + ["changed_median_px", "changed_early_px", "changed_late_px", "n_frames"]
     animals = [r.animal for r in signals.rois]
     out["animal"] = pd.Categorical(out["animal"], categories=animals, ordered=True)
     out = out.sort_values(["animal", "second"]).reset_index(drop=True)
