@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from pathlib import Path
 from typing import List, Optional
@@ -13,6 +12,8 @@ import pandas as pd
 import typer
 
 import assay_core as ac
+
+from .outputs import sha256_file
 
 assay_app = typer.Typer(
     help="In-vitro assays: dose-response (drc/Prism), binding, uptake, calcium, qPCR, plates.",
@@ -94,13 +95,6 @@ def _split(text: Optional[str]):
     return [t.strip() for t in text.split(",") if t.strip()] if text else []
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def _prepare_out(out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
@@ -113,7 +107,7 @@ def _provenance(out: Path, command: str, inputs: dict, params: dict):
     record = {
         "command": f"behavscore {command}",
         "parameters": {k: (str(v) if isinstance(v, Path) else v) for k, v in params.items()},
-        "inputs": {name: {"path": str(p), "sha256": _sha256(p)} for name, p in inputs.items() if p},
+        "inputs": {name: {"path": str(p), "sha256": sha256_file(p)} for name, p in inputs.items() if p},
         "behavscore_version": bs_version,
         "assay_core_version": ac.__version__,
         "versions": {"numpy": np.__version__, "pandas": pd.__version__,

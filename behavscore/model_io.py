@@ -13,6 +13,7 @@ from typing import Any
 import skops.io as sio
 
 from .classifier import ClassifierScorer
+from .outputs import sha256_file
 
 #: Identifies the content of a behavscore model file.
 FORMAT = "behavscore.classifier"
@@ -52,15 +53,6 @@ ALLOWED_TYPES: tuple[str, ...] = (
     "sklearn.preprocessing._data.StandardScaler",
     "sklearn.preprocessing._label.LabelEncoder",
 )
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def sidecar_path(path: str | os.PathLike) -> Path:
@@ -223,6 +215,6 @@ def load_model(path: str | os.PathLike) -> ClassifierScorer:
         scorer = ClassifierScorer.from_fitted(pipeline, metadata)
     except ValueError as exc:
         raise ValueError(f"model file {path}: {exc}") from exc
-    scorer.metadata_["sha256"] = sha256_of(path)
+    scorer.metadata_["sha256"] = sha256_file(path)
     scorer.metadata_["path"] = Path(path).name
     return scorer

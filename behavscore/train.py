@@ -18,7 +18,8 @@ from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score
 from sklearn.model_selection import GroupKFold
 
 from .classifier import LABEL_SETS, ClassifierScorer
-from .model_io import save_model, sha256_of
+from .model_io import save_model
+from .outputs import sha256_file
 
 #: Model layout/training recipe version, part of every model name (``fst3-v1``).
 MODEL_VERSION = 1
@@ -211,7 +212,7 @@ def fit_and_save(
     scorer.metadata_ = dict(info)
     out_path = save_model(scorer, out_path, info)
     info["file_bytes"] = out_path.stat().st_size
-    info["sha256"] = sha256_of(out_path)
+    info["sha256"] = sha256_file(out_path)
     if model_card is not None:
         write_model_card_section(model_card, name, out_path.name, info, scorer_kwargs)
     return scorer, info
