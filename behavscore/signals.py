@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from .appearance import calibrate_silhouette, find_animal
+from .appearance import Silhouette, calibrate_silhouette, find_animal
 from .shape import nonrigid_change_px, silhouette_moments
 from .video import MIN_FRAMES, VideoError, VideoInfo, iter_luma, probe
 
@@ -173,6 +173,24 @@ def _spread(mask: np.ndarray, changed: int, xs: np.ndarray, ys: np.ndarray) -> t
     return mx, my, sx, sy
 
 
+def _silhouette_step(crop: np.ndarray, sil: Silhouette, last: tuple | None, out: np.ndarray, f: float) -> tuple | None:
+    """Measure the animal's silhouette in one ROI crop into ``out`` (columns 7-12).
+
+    Returns the ``(mask, moments)`` to compare the next measurement with (None when no
+    animal-coloured region is seen). Areas are in full-resolution pixels (``f`` = scale).
+    """
+    found = sil.cut(crop)
+    mom = silhouette_moments(found[1]) if found else None
+    if mom is None:
+        return None
+    mask, px_per_px = found[0], 1.0 / (f * f)
+    out[7:11] = mom.area_px * px_per_px, mom.x_px / f, mom.y_px / f, np.degrees(mom.angle_rad)
+    if last is not None:  # compared with the silhouette one interval earlier
+        out[11] = nonrigid_change_px(last[0], last[1], mask, mom) * px_per_px
+        out[12] = cv2.countNonZero(cv2.bitwise_xor(last[0], mask)) * px_per_px
+    return mask, mom
+
+
 def n_hint(info: VideoInfo) -> int:
     """Rows to pre-allocate: the header's frame count (grown if the file holds more)."""
     return max(info.n_frames_claimed, 16) + 1
@@ -295,20 +313,8 @@ def compute_signals(
                     out[j, 2:6] = _spread(mask, changed, xs[j], ys[j])
         if sampled:
             for j, (r, sil) in enumerate(zip(sr, silhouettes)):
-                if sil is None:
-                    continue
-                found = sil.cut(frame[r.y : r.y + r.h, r.x : r.x + r.w])
-                mom = silhouette_moments(found[1]) if found else None
-                if mom is None:
-                    last_shape[j] = None
-                    continue
-                mask = found[0]
-                out = rows[n, j]
-                out[7:11] = mom.area_px * px_per_px, mom.x_px / f, mom.y_px / f, np.degrees(mom.angle_rad)
-                if last_shape[j] is not None:  # compared with the silhouette one interval earlier
-                    out[11] = nonrigid_change_px(last_shape[j][0], last_shape[j][1], mask, mom) * px_per_px
-                    out[12] = cv2.countNonZero(cv2.bitwise_xor(last_shape[j][0], mask)) * px_per_px
-                last_shape[j] = (mask, mom)
+                if sil is not None:
+                    last_shape[j] = _silhouette_step(frame[r.y : r.y + r.h, r.x : r.x + r.w], sil, last_shape[j], rows[n, j], f)
         history.append(frame)
         n += 1
         if n == len(calibration):
