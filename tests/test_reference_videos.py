@@ -58,6 +58,13 @@ def test_empty_chamber_is_reported_as_no_animal(reference_video):
     assert r.seconds["label"].isna().all()
 
 
+@pytest.mark.parametrize("model", ["threshold", "default"])
+def test_empty_chamber_is_no_animal_whatever_the_scorer(reference_video, model):
+    r = score_video(reference_video / "eztrack_empty_chamber.wmv", protocol="tst", window=(0, 9), model=model)
+    assert r.summary["status"].tolist() == ["no_animal"]
+    assert r.summary["immobility_s"].isna().all()
+
+
 def test_tethered_mouse_is_an_animal(reference_video):
     r = score_video(reference_video / "tethered_home_cage_10s.avi", protocol=open_field(10))
     assert r.summary["status"].tolist() == ["ok"]
