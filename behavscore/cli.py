@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -194,6 +195,7 @@ def batch(
     model: str = Model,
     lag_s: float = LagS,
     strict: bool = typer.Option(False, "--strict", help="Exit with status 1 when any animal could not be scored."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Videos scored in parallel, one process each (0 = one per CPU core)."),
 ) -> None:
     """Score a whole cohort: seconds.csv, summary.csv, minutes.csv, failures.csv, QC figures, provenance."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -217,7 +219,7 @@ def batch(
                 plot_qc(result.seconds, result.protocol, out / "qc" / f"{Path(path).stem}.png", _thresholds(result), Path(path).name)
             progress.advance(task)
 
-        result = _run(lambda: score_cohort(table, protocol=protocol, model=scorer, window=win, signal_params=SignalParams(diff_lag_s=lag_s), on_video=on_video))
+        result = _run(lambda: score_cohort(table, protocol=protocol, model=scorer, window=win, signal_params=SignalParams(diff_lag_s=lag_s), on_video=on_video, jobs=jobs or (os.cpu_count() or 1)))
     _write_tables(out, result)
     write_csv(result.failures, out / "failures.csv")
     inputs = []

@@ -107,3 +107,14 @@ def test_synth_then_fit_threshold_from_truth(tmp_path):
     r = runner.invoke(app, ["fit-threshold", str(tmp_path / "out" / "seconds.csv"), str(tmp_path / "hand.csv")])
     assert r.exit_code == 0, r.output
     assert "threshold" in r.output and "agreement" in r.output
+
+
+def test_parallel_batch_gives_the_same_tables_as_one_process(cohort_with_broken_files, tmp_path):
+    outs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}"
+        r = runner.invoke(app, ["batch", str(cohort_with_broken_files), "--protocol", "tst", "--window", "0:40", "--out", str(out), "--jobs", jobs])
+        assert r.exit_code == 0, r.output
+        outs[jobs] = out
+    for name in ("summary.csv", "seconds.csv", "minutes.csv", "failures.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(outs["1"] / name), pd.read_csv(outs["2"] / name))
