@@ -20,3 +20,10 @@ def format_table(df: pd.DataFrame, digits: int = 6, indent: int = 2) -> str:
         return " " * indent + "(none)"
     text = df.map(lambda v: _fmt(v, digits)).to_string()
     return "\n".join(" " * indent + line for line in text.splitlines())
+
+
+def format_flags(flags: list[str]) -> list[str]:
+    """Report lines for a fit's flags (reasons not to trust it), or that there are none."""
+    if flags:
+        return ["FLAGS (reasons not to trust this fit):"] + [f"  - {f}" for f in flags]
+    return ["Flags: none (fit looks sound)"]

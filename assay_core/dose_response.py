@@ -10,7 +10,7 @@ from scipy import stats
 
 from ._design import (check_identifiable, clean_dose_response, parse_fixed,
                       single_curve_design, single_curve_starts)
-from ._report import format_table
+from ._report import format_flags, format_table
 from .curves import get_model
 from .engine import dependency, t_quantile
 from .flags import curve_facts, curve_flags
@@ -411,10 +411,7 @@ class DoseResponseFit(_CurveFitBase):
             lines += ["", f"Lack-of-fit F test (vs one mean per dose): F({r['df_lack_of_fit']:g}, "
                       f"{r['df_pure_error']:g}) = {r['F']:.4g}, p = {r['p_value']:.4g}"]
         lines += [""]
-        if self.flags:
-            lines += ["FLAGS (reasons not to trust this fit):"] + [f"  - {f}" for f in self.flags]
-        else:
-            lines += ["Flags: none (fit looks sound)"]
+        lines += format_flags(self.flags)
         return "\n".join(lines)
 
     def __str__(self):

@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from ._design import Design, check_identifiable, clean_dose_response, parse_fixed
-from ._report import format_table
+from ._report import format_flags, format_table
 from .curves import get_model
 from .dose_response import _CurveFitBase, _gradient, delta_method, fit_dose_response
 from .flags import CurveFacts, fit_flags, shape_flags
@@ -173,10 +173,7 @@ class MultiCurveFit(_CurveFitBase):
             format_table(self.ed_table().set_index(["curve", "ed"])),
             "",
         ]
-        if self.flags:
-            lines += ["FLAGS (reasons not to trust this fit):"] + [f"  - {f}" for f in self.flags]
-        else:
-            lines += ["Flags: none (fit looks sound)"]
+        lines += format_flags(self.flags)
         return "\n".join(lines)
 
     def __str__(self):

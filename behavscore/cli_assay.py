@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 from typing import List, Optional
 
@@ -13,7 +12,7 @@ import typer
 
 import assay_core as ac
 
-from .outputs import sha256_file
+from .outputs import sha256_file, write_provenance
 
 assay_app = typer.Typer(
     help="In-vitro assays: dose-response (drc/Prism), binding, uptake, calcium, qPCR, plates.",
@@ -103,17 +102,8 @@ def _prepare_out(out: Path) -> Path:
 
 def _provenance(out: Path, command: str, inputs: dict, params: dict):
     """Record what made this folder: command, parameters, input checksums, versions."""
-    from behavscore import __version__ as bs_version
-    record = {
-        "command": f"behavscore {command}",
-        "parameters": {k: (str(v) if isinstance(v, Path) else v) for k, v in params.items()},
-        "inputs": {name: {"path": str(p), "sha256": sha256_file(p)} for name, p in inputs.items() if p},
-        "behavscore_version": bs_version,
-        "assay_core_version": ac.__version__,
-        "versions": {"numpy": np.__version__, "pandas": pd.__version__,
-                     "scipy": __import__("scipy").__version__},
-    }
-    (out / "provenance.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+    parameters = {"command": f"behavscore {command}", **{k: (str(v) if isinstance(v, Path) else v) for k, v in params.items()}}
+    write_provenance(out, parameters, {name: {"path": str(p), "sha256": sha256_file(p)} for name, p in inputs.items() if p})
 
 
 def _save_figure(ax, path: Path):

@@ -52,8 +52,11 @@ def software_versions() -> dict[str, str]:
     import scipy
     import sklearn
 
+    import assay_core
+
     return {
         "behavscore": __version__,
+        "assay_core": assay_core.__version__,
         "python": platform.python_version(),
         "numpy": numpy.__version__,
         "pandas": pd.__version__,
@@ -63,7 +66,7 @@ def software_versions() -> dict[str, str]:
     }
 
 
-def write_provenance(out_dir: str | os.PathLike, parameters: dict[str, Any], inputs: list[dict[str, Any]]) -> Path:
+def write_provenance(out_dir: str | os.PathLike, parameters: dict[str, Any], inputs: list | dict) -> Path:
     """Write ``provenance.json``: parameters, model, software versions and input file hashes.
 
     Parameters
@@ -72,8 +75,9 @@ def write_provenance(out_dir: str | os.PathLike, parameters: dict[str, Any], inp
         Output folder.
     parameters : dict
         Every setting that shaped the numbers (protocol, window, model, thresholds, ...).
-    inputs : list of dict
-        One entry per input file (``path``, ``sha256``, ``bytes``, ...).
+    inputs : list or dict
+        One entry per input file (``path``, ``sha256``, ``bytes``, ...), as a list or keyed by
+        the input's role.
     """
     path = Path(out_dir) / "provenance.json"
     record = {"software": software_versions(), "parameters": parameters, "inputs": inputs}
