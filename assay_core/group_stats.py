@@ -6,7 +6,45 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["compare_to_reference", "describe_groups"]
+__all__ = ["compare_to_reference", "describe_groups", "hedges_g"]
+
+
+def hedges_g(x, y):
+    """Hedges' g of ``x`` against ``y``: standardised mean difference with small-sample correction.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Values of the two groups (NaN ignored); ``y`` is the reference.
+
+    Returns
+    -------
+    float
+        g = J (mean(x) - mean(y)) / s_pooled, with s_pooled the pooled SD
+        (n - 1 weights) and J = 1 - 3 / (4 (n_x + n_y) - 9) (Hedges 1981; the
+        formula pingouin and Lakens 2013 use). NaN with fewer than 2 values in
+        either group or a pooled SD of 0.
+    """
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    x, y = x[np.isfinite(x)], y[np.isfinite(y)]
+    nx, ny = x.size, y.size
+    if nx < 2 or ny < 2:
+        return np.nan
+    pooled = np.sqrt(((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / (nx + ny - 2))
+    if pooled == 0:
+        return np.nan
+    return float((1 - 3 / (4 * (nx + ny) - 9)) * (x.mean() - y.mean()) / pooled)
+
+
+def _dunnett(samples, control, rng):
+    """scipy's Dunnett test with a fixed random stream when ``rng`` is given (reproducible p)."""
+    if rng is None:
+        return stats.dunnett(*samples, control=control)
+    try:
+        return stats.dunnett(*samples, control=control, rng=rng)
+    except TypeError:  # scipy < 1.15 names it random_state
+        return stats.dunnett(*samples, control=control, random_state=rng)
 
 
 def describe_groups(df, value_col, group_col, by=None):
@@ -20,7 +58,7 @@ def describe_groups(df, value_col, group_col, by=None):
 
 
 def compare_to_reference(df, value_col, group_col, reference, by=None, method="dunnett",
-                         level=0.95):
+                         level=0.95, rng=None):
     """Each group against the reference group (e.g. every treatment vs vehicle).
 
     Parameters
@@ -36,6 +74,9 @@ def compare_to_reference(df, value_col, group_col, reference, by=None, method="d
     method : {"dunnett", "welch"}
         Dunnett's many-to-one test (family-wise error controlled, scipy's
         ``dunnett``; CI from the same test) or unadjusted Welch t tests.
+    rng : int or numpy.random.Generator, optional
+        Seed of the quasi-Monte Carlo integration behind Dunnett's p-values; give one
+        for p-values that are the same on every run (None: scipy draws a fresh one).
 
     Returns
     -------
@@ -63,7 +104,7 @@ def compare_to_reference(df, value_col, group_col, reference, by=None, method="d
         usable = [g for g in others if vals[g].size >= 2]
         dun = None
         if method == "dunnett" and ref.size >= 2 and usable:
-            dun = stats.dunnett(*[vals[g] for g in usable], control=ref)
+            dun = _dunnett([vals[g] for g in usable], ref, rng)
             ci = dun.confidence_interval(confidence_level=level)
         for g in others:
             x = vals[g]
