@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
+from .cache import SignalCache, cache_key
 from .cohort import rois_of
-from .protocols import get_protocol
-from .score import ScoreResult, score_video
+from .executors import run_tasks
+from .outputs import sha256_file
+from .protocols import Protocol, get_protocol
+from .score import ScoreResult, as_rois, score_signals
 from .scorers import Scorer, resolve_scorer
-from .signals import SignalParams
+from .signals import Roi, SignalParams, compute_signals, whole_frame_roi
 from .summary import SUMMARY_COLUMNS
-from .video import VideoError
+from .video import VideoError, probe
 
 
 @dataclass
@@ -31,6 +34,8 @@ class CohortResult:
         ``video, animal, reason`` for every animal that could not be scored.
     results : dict
         ``ScoreResult`` per video file that was scored.
+    outcomes : list of VideoOutcome
+        Per video: content hash, size, whether it was decoded or read from the cache.
     warnings : list of str
     """
 
@@ -39,6 +44,7 @@ class CohortResult:
     minutes: pd.DataFrame
     failures: pd.DataFrame
     results: dict[str, ScoreResult] = field(default_factory=dict)
+    outcomes: list = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -55,34 +61,73 @@ def _error_rows(rows: pd.DataFrame, protocol, reason: str, model: str) -> list[d
     return out
 
 
-def _score_one(task: tuple) -> ScoreResult | str:
-    """Score one video of a cohort; a video that cannot be scored gives the reason instead."""
-    video_path, rois, protocol, scorer, signal_params = task
+@dataclass(frozen=True)
+class VideoTask:
+    """Everything needed to score one video of a cohort (sent to worker processes)."""
+
+    video: str
+    rois: tuple[Roi, ...] | None
+    protocol: Protocol
+    scorer: Scorer
+    signal_params: SignalParams
+    cache_dir: str | None
+
+
+@dataclass
+class VideoOutcome:
+    """What scoring one video gave: a result, or the reason there is none.
+
+    Attributes
+    ----------
+    video : str
+    result : ScoreResult or None
+    reason : str or None
+        Why the video could not be scored (None when it was).
+    sha256 : str or None
+        Content hash of the file (None when it could not be read).
+    bytes : int or None
+    decoded : bool
+        True when the video was decoded, False when its signals came from the cache.
+    """
+
+    video: str
+    result: ScoreResult | None = None
+    reason: str | None = None
+    sha256: str | None = None
+    bytes: int | None = None
+    decoded: bool = False
+
+    def provenance(self) -> dict:
+        """The input record of this video for ``provenance.json``."""
+        signals = self.result.signals if self.result is not None else None
+        return {
+            "path": Path(self.video).name, "sha256": self.sha256, "bytes": self.bytes,
+            "signals": ("decoded" if self.decoded else "cache") if signals is not None else None,
+            "frames_decoded": signals.n_frames if signals is not None else None,
+            "fps": signals.fps if signals is not None else None,
+        }
+
+
+def score_task(task: VideoTask) -> VideoOutcome:
+    """Score one video, from its cached signals when the cache has them; errors become reasons."""
+    path = Path(task.video)
+    outcome = VideoOutcome(task.video)
     try:
-        return score_video(video_path, protocol=protocol, rois=rois, model=scorer, signal_params=signal_params)
+        info = probe(path)
+        outcome.sha256, outcome.bytes = sha256_file(path), path.stat().st_size
+        rois = task.rois or (whole_frame_roi(info, path.stem),)
+        cache = SignalCache(task.cache_dir) if task.cache_dir else None
+        key = cache_key(outcome.sha256, rois, task.signal_params)
+        signals = cache.load(key, path) if cache else None
+        if signals is None:
+            signals = compute_signals(path, rois, task.signal_params, info)
+            outcome.decoded = True
+            if cache:
+                cache.save(key, signals)
+        outcome.result = score_signals(signals, task.protocol, task.scorer)
     except VideoError as exc:
-        return str(exc).replace(f"{video_path}: ", "")
-
-
-def _run_all(tasks: list[tuple], jobs: int, on_video) -> list:
-    """Outcomes of :func:`_score_one` for every task, in task order, ``jobs`` at a time."""
-    outcomes: list = [None] * len(tasks)
-
-    def done(i: int, outcome) -> None:
-        outcomes[i] = outcome
-        if on_video:
-            on_video(tasks[i][0], None if isinstance(outcome, str) else outcome)
-
-    if jobs <= 1 or len(tasks) <= 1:
-        for i, task in enumerate(tasks):
-            done(i, _score_one(task))
-        return outcomes
-    context = multiprocessing.get_context("spawn")  # decoding threads and fork do not mix
-    with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
-        futures = {pool.submit(_score_one, task): i for i, task in enumerate(tasks)}
-        for future in concurrent.futures.as_completed(futures):
-            done(futures[future], future.result())
-    return outcomes
+        outcome.reason = str(exc).replace(f"{path}: ", "")
+    return outcome
 
 
 def score_cohort(
@@ -91,8 +136,10 @@ def score_cohort(
     model: "str | Scorer" = "default",
     window: tuple[float, float] | None = None,
     signal_params: SignalParams = SignalParams(),
-    on_video: Callable[[str, ScoreResult | None], None] | None = None,
+    on_video: Callable[[VideoOutcome], None] | None = None,
     jobs: int = 1,
+    cache_dir: str | os.PathLike | None = None,
+    scheduler: str | None = None,
 ) -> CohortResult:
     """Score each video of a cohort table once, all its animals in the same pass.
 
@@ -103,10 +150,18 @@ def score_cohort(
     protocol, model, window, signal_params
         As for :func:`behavscore.score_video`.
     on_video : callable, optional
-        Called after each video with its name and result (None on failure), e.g. for progress.
+        Called with each video's :class:`VideoOutcome` as it finishes, e.g. for progress.
     jobs : int
         Videos scored at the same time, each in its own process (1 = in this process). The
         outputs are the same, in cohort order, whatever the number.
+    cache_dir : path-like, optional
+        Folder of cached motion signals (see :mod:`behavscore.cache`). A video whose signals
+        are there (same content, ROIs and pass settings) is scored from them without being
+        decoded; a decoded video's signals are added as soon as it is done, so an
+        interrupted batch resumes where it stopped.
+    scheduler : str, optional
+        Address of a Dask distributed scheduler to send the videos to instead of local
+        processes (needs the ``dask`` extra; workers must see the videos and the cache).
 
     Returns
     -------
@@ -129,13 +184,15 @@ def score_cohort(
     for animal, bad in cohort[duplicated].groupby("animal", sort=False):
         fail(bad, f"animal id {animal!r} appears on {len(bad)} rows of the cohort table")
     videos = list(cohort[~duplicated].groupby("video_path", sort=False))
-    tasks = [(str(path), rois_of(rows), proto, scorer, signal_params) for path, rows in videos]
-    for (video_path, rows), (_, rois, *_rest), outcome in zip(videos, tasks, _run_all(tasks, jobs, on_video)):
-        if isinstance(outcome, str):
-            fail(rows, outcome)
+    cache = str(Path(cache_dir).resolve()) if cache_dir else None
+    tasks = [VideoTask(str(path), tuple(as_rois(rois_of(rows)) or ()) or None, proto, scorer, signal_params, cache) for path, rows in videos]
+    outcomes = run_tasks(score_task, tasks, jobs, scheduler, (lambda i, o: on_video(o)) if on_video else None)
+    for (video_path, rows), task, outcome in zip(videos, tasks, outcomes):
+        if outcome.result is None:
+            fail(rows, outcome.reason)
             continue
-        result = outcome
-        if rois is None:  # whole frame: name the animal as the table does
+        result = outcome.result
+        if task.rois is None:  # whole frame: name the animal as the table does
             rename = {result.summary["animal"].iloc[0]: rows["animal"].iloc[0]}
             for t in (result.seconds, result.summary, result.minutes):
                 t["animal"] = t["animal"].replace(rename)
@@ -156,5 +213,6 @@ def score_cohort(
         minutes=pd.concat(minutes, ignore_index=True) if minutes else pd.DataFrame(),
         failures=pd.DataFrame(failures, columns=["video", "animal", "reason"]),
         results=results,
+        outcomes=outcomes,
         warnings=warnings,
     )

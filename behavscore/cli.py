@@ -9,10 +9,13 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
 from .cli_assay import assay_app, microdialysis_app
+from .cli_overlay import HELP as OVERLAY_HELP
+from .cli_overlay import overlay
 from .cli_train import train
 from .cli_validate import validate
 from .signals import SignalParams
@@ -25,10 +28,6 @@ app = typer.Typer(
 )
 console = Console(stderr=True, soft_wrap=True)
 out_console = Console()
-app.command("validate", help="Compare automatic scores with hand annotations (and two raters with each other).")(validate)
-app.command("train", help="Train an immobility classifier on hand-scored or synthetic videos.")(train)
-app.add_typer(assay_app, name="assay")
-app.add_typer(microdialysis_app, name="microdialysis")
 
 _DEBUG = {"on": False}
 
@@ -50,7 +49,7 @@ def main(
 
 def fail(message: str) -> None:
     """Print a short error and exit with status 2."""
-    console.print(f"[bold red]error:[/] {message}")
+    console.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(2)
 
 
@@ -178,7 +177,7 @@ def score(
     params = {"command": "score", "protocol": result.protocol, "scorer": _describe(scorer), "rois": rois, "signals": result.signals.params, "per_roi": result.signals.per_roi.to_dict("records")}
     write_provenance(out, params, [{"path": video.name, "sha256": sha256_file(video), "bytes": video.stat().st_size, "frames_decoded": result.signals.n_frames, "fps": result.signals.fps}])
     for w in result.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(f"[yellow]warning:[/] {escape(w)}")
     out_console.print(_summary_table(result.summary, f"{video.name} — {result.protocol.name.upper()} {result.protocol.window_start_s:g}–{result.protocol.window_end_s:g} s"))
     console.print(f"written to {out}/")
 
@@ -196,13 +195,17 @@ def batch(
     lag_s: float = LagS,
     strict: bool = typer.Option(False, "--strict", help="Exit with status 1 when any animal could not be scored."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Videos scored in parallel, one process each (0 = one per CPU core)."),
+    cache: bool = typer.Option(True, "--cache/--no-cache", help="Keep each video's motion signals in OUT/cache, so a rerun (after an interruption, or with another threshold, window or model) decodes only what is missing."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a Dask scheduler (tcp://host:8786) to score on a cluster; workers must see the videos and OUT at the same paths. Needs: pip install 'behavscore[dask]'."),
 ) -> None:
     """Score a whole cohort: seconds.csv, summary.csv, minutes.csv, failures.csv, QC figures, provenance."""
+    import time
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .batch import score_cohort
     from .cohort import read_cohort
-    from .outputs import sha256_file, write_csv, write_provenance
+    from .outputs import write_csv, write_provenance
     from .protocols import parse_window
     from .qc import plot_qc
 
@@ -211,28 +214,35 @@ def batch(
     scorer = _scorer(model, protocol, threshold, relative, min_bout)
     n_videos = table["video_path"].nunique()
     (out / "qc").mkdir(parents=True, exist_ok=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console, transient=True) as progress:
-        task = progress.add_task("scoring videos", total=n_videos)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("scoring videos", total=n_videos, rate="")
+        started, frames = time.perf_counter(), [0]
 
-        def on_video(path: str, result) -> None:
-            if result is not None:
-                plot_qc(result.seconds, result.protocol, out / "qc" / f"{Path(path).stem}.png", _thresholds(result), Path(path).name)
-            progress.advance(task)
+        def on_video(outcome) -> None:
+            if outcome.result is not None:
+                res, name = outcome.result, Path(outcome.video)
+                plot_qc(res.seconds, res.protocol, out / "qc" / f"{name.stem}.png", _thresholds(res), name.name)
+                frames[0] += res.signals.n_frames if outcome.decoded else 0
+            rate = frames[0] / max(time.perf_counter() - started, 1e-9)
+            progress.update(task, advance=1, rate=f"{rate:,.0f} frames/s" if frames[0] else "")
 
-        result = _run(lambda: score_cohort(table, protocol=protocol, model=scorer, window=win, signal_params=SignalParams(diff_lag_s=lag_s), on_video=on_video, jobs=jobs or (os.cpu_count() or 1)))
+        result = _run(lambda: score_cohort(
+            table, protocol=protocol, model=scorer, window=win, signal_params=SignalParams(diff_lag_s=lag_s),
+            on_video=on_video, jobs=jobs or (os.cpu_count() or 1), cache_dir=out / "cache" if cache else None, scheduler=scheduler,
+        ))
     _write_tables(out, result)
     write_csv(result.failures, out / "failures.csv")
-    inputs = []
-    for path in table["video_path"].unique():
-        p = Path(path)
-        inputs.append({"path": p.name, "sha256": sha256_file(p) if p.is_file() else None, "bytes": p.stat().st_size if p.is_file() else None})
     params = {"command": "batch", "cohort": cohort.name, "protocol": protocol, "window": win, "scorer": _describe(scorer), "signals": SignalParams(diff_lag_s=lag_s)}
-    write_provenance(out, params, inputs)
+    write_provenance(out, params, [o.provenance() for o in result.outcomes])
     for w in result.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(f"[yellow]warning:[/] {escape(w)}")
     out_console.print(_summary_table(result.summary, f"{cohort.name} — {protocol.upper()}"))
     for f in result.failures.itertuples():
-        console.print(f"[red]not scored:[/] {f.video} / {f.animal}: {f.reason}")
+        console.print("[red]not scored:[/] " + escape(f"{f.video} / {f.animal}: {f.reason}"))
+    n_cached = sum(o.result is not None and not o.decoded for o in result.outcomes)
+    if n_cached:
+        console.print(f"{n_cached} of {len(result.outcomes)} videos scored from cached signals (not decoded again)")
     console.print(f"{len(result.summary) - len(result.failures)} of {len(result.summary)} animals scored; written to {out}/")
     if strict and len(result.failures):
         raise typer.Exit(1)
@@ -281,6 +291,14 @@ def fit_threshold_cmd(
     (thr, agreement), n = _run(go)
     out_console.print(f"threshold {thr:.3g} % (agreement {100 * agreement:.1f}% on {n} hand-scored seconds)")
     out_console.print(f"use it with: behavscore score VIDEO --threshold {thr:.3g} --relative 0")
+
+
+# Commands defined in their own modules, listed after score, batch, synth and fit-threshold.
+app.command("validate", help="Compare automatic scores with hand annotations (and two raters with each other).")(validate)
+app.command("train", help="Train an immobility classifier on hand-scored or synthetic videos.")(train)
+app.command("overlay", help=OVERLAY_HELP)(overlay)
+app.add_typer(assay_app, name="assay")
+app.add_typer(microdialysis_app, name="microdialysis")
 
 
 def run() -> None:  # pragma: no cover - console entry point

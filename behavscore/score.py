@@ -54,7 +54,7 @@ class ScoreResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _as_rois(rois: Sequence | None) -> list[Roi] | None:
+def as_rois(rois: Sequence | None) -> list[Roi] | None:
     if rois is None:
         return None
     out = []
@@ -201,5 +201,5 @@ def score_video(
     """
     info = probe(path)
     get_protocol(protocol, window)  # fail on a bad protocol before the expensive pass
-    signals = compute_signals(info.path, _as_rois(rois), signal_params, info)
+    signals = compute_signals(info.path, as_rois(rois), signal_params, info)
     return score_signals(signals, protocol, model, window)

@@ -24,6 +24,9 @@ SIGNAL_NAMES = [
     "animal_area_px", "animal_x_px", "animal_y_px", "animal_angle_deg", "shape_change_px", "silhouette_change_px",
 ]
 N_SIGNALS = len(SIGNAL_NAMES)
+#: Version of the signal computation; raise it whenever a change alters the numbers, so that
+#: signals cached by an earlier version are computed again.
+SIGNALS_VERSION = 1
 #: ROIs whose short side is at least twice this are measured at half resolution.
 HALF_RES_MIN_SIDE_PX = 120
 
@@ -219,6 +222,18 @@ class _Reservoir:
             self.frames, self.index, self.stride = self.frames[::2], self.index[::2], self.stride * 2
 
 
+def frames_table(rois: Sequence[Roi], data: np.ndarray) -> pd.DataFrame:
+    """The per-frame signal table of :class:`MotionSignals` from a (frames, ROIs, signals) array."""
+    n = data.shape[0]
+    return pd.concat(
+        [
+            pd.DataFrame({"animal": r.animal, "frame": np.arange(n), **{c: data[:, j, i] for i, c in enumerate(SIGNAL_NAMES)}})
+            for j, r in enumerate(rois)
+        ],
+        ignore_index=True,
+    )
+
+
 def compute_signals(
     path: str | os.PathLike,
     rois: Sequence[Roi] | None = None,
@@ -320,15 +335,7 @@ def compute_signals(
         if n == len(calibration):
             calibration.clear()  # release the buffered frames once they are processed
 
-    data = rows[:n]
-    names = SIGNAL_NAMES
-    frames = pd.concat(
-        [
-            pd.DataFrame({"animal": r.animal, "frame": np.arange(n), **{c: data[:, j, i] for i, c in enumerate(names)}})
-            for j, r in enumerate(rois)
-        ],
-        ignore_index=True,
-    )
+    frames = frames_table(rois, rows[:n])
     per_roi = []
     for j, r in enumerate(rois):
         found = find_animal(reservoir.frames, sr[j], reservoir.scale)

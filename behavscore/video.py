@@ -51,6 +51,14 @@ class VideoInfo:
         return self.n_frames_claimed / self.fps if self.fps > 0 else 0.0
 
 
+_DECODER = {"threads": 0}
+
+
+def set_decoder_threads(n: int) -> None:
+    """Threads FFmpeg may use to decode one video in this process (0 = FFmpeg's own choice)."""
+    _DECODER["threads"] = int(n)
+
+
 def _open(path: Path) -> cv2.VideoCapture:
     if not path.exists():
         raise VideoError(f"{path}: file not found")
@@ -58,7 +66,8 @@ def _open(path: Path) -> cv2.VideoCapture:
         raise VideoError(f"{path}: is a folder, not a video file")
     if os.path.getsize(path) == 0:
         raise VideoError(f"{path}: file is empty (0 bytes)")
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    threads = _DECODER["threads"]
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads] if threads else [])
     if not cap.isOpened():
         cap.release()
         raise VideoError(f"{path}: not a readable video (the decoder could not open it; is it corrupt or not a video?)")

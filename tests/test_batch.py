@@ -1,0 +1,199 @@
+"""Cohort batches: a 12-video cohort with broken files, the signal cache, resuming after a kill, Dask."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from behavscore.batch import score_cohort
+from behavscore.cache import SignalCache, cache_key
+from behavscore.cli import app
+from behavscore.cohort import read_cohort
+from behavscore.signals import Roi, SignalParams
+from behavscore.threshold import ThresholdScorer
+
+runner = CliRunner()
+SECONDS = 12
+WINDOW = f"0:{SECONDS}"
+TABLES = ("summary.csv", "seconds.csv", "minutes.csv", "failures.csv")
+
+
+@pytest.fixture(scope="module")
+def cohort12(tmp_path_factory) -> Path:
+    """12 short TST videos with 2, 3 or 4 animals each, plus a zero-byte, a corrupt and a missing file."""
+    from behavscore.synth import NuisanceSettings, generate_cohort
+
+    folder = tmp_path_factory.mktemp("cohort12")
+    tables = []
+    for animals, seed in ((2, 31), (3, 32), (4, 33)):
+        sub = folder / f"a{animals}"
+        t = generate_cohort(sub, "tst", n=4, seed=seed, seconds=SECONDS, animals=animals, scale=0.45, nuisance=NuisanceSettings(noise_dn=1.0))
+        t["video"] = [f"{sub.name}/{v}" for v in t["video"]]
+        tables.append(t)
+    (folder / "zero.mp4").write_bytes(b"")
+    (folder / "corrupt.mp4").write_bytes(np.random.default_rng(1).integers(0, 256, 20_000, dtype=np.uint8).tobytes())
+    broken = pd.DataFrame({"video": ["zero.mp4", "corrupt.mp4", "missing.mp4"], "animal": ["z1", "c1", "m1"]})
+    table = pd.concat(tables + [broken], ignore_index=True)
+    path = folder / "cohort.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+def _batch(cohort: Path, out: Path, *extra: str):
+    return runner.invoke(app, ["batch", str(cohort), "--protocol", "tst", "--window", WINDOW, "--out", str(out), "--jobs", "1", *extra])
+
+
+def _provenance(out: Path) -> dict:
+    return {Path(i["path"]).name: i for i in json.loads((out / "provenance.json").read_text())["inputs"]}
+
+
+@pytest.fixture(scope="module")
+def first_run(cohort12, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("first")
+    r = _batch(cohort12, out)
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def test_twelve_video_cohort_scores_every_good_animal_and_reports_each_broken_file(cohort12, first_run):
+    table = pd.read_csv(cohort12)
+    summary = pd.read_csv(first_run / "summary.csv")
+    failures = pd.read_csv(first_run / "failures.csv")
+    assert table["video"].nunique() == 15 and len(summary) == len(table)
+    good = summary[~summary["animal"].isin(["z1", "c1", "m1"])]
+    assert len(good) == 36 and (good["status"] == "ok").all() and good["immobility_s"].notna().all()
+    reasons = dict(zip(failures["animal"], failures["reason"]))
+    assert sorted(reasons) == ["c1", "m1", "z1"]
+    assert "empty" in reasons["z1"] and "not a readable video" in reasons["c1"] and "not found" in reasons["m1"]
+    assert summary["animal"].tolist() == table["animal"].tolist()  # cohort order kept
+
+
+def test_rerun_reads_every_video_from_the_cache_and_gives_identical_tables(cohort12, first_run, tmp_path):
+    out = tmp_path / "again"
+    out.mkdir()
+    (out / "cache").symlink_to(first_run / "cache", target_is_directory=True)
+    r = _batch(cohort12, out)
+    assert r.exit_code == 0, r.output
+    prov = _provenance(out)
+    scored = {k: v for k, v in prov.items() if v["signals"] is not None}
+    assert len(scored) == 12 and all(v["signals"] == "cache" for v in scored.values())
+    for name in TABLES:
+        assert (out / name).read_bytes() == (first_run / name).read_bytes(), name
+
+
+def test_changing_threshold_rescoring_from_cache_equals_scoring_from_video(cohort12, first_run, tmp_path):
+    cached = tmp_path / "cached"
+    cached.mkdir()
+    (cached / "cache").symlink_to(first_run / "cache", target_is_directory=True)
+    fresh = tmp_path / "fresh"
+    for out, extra in ((cached, []), (fresh, ["--no-cache"])):
+        r = _batch(cohort12, out, "--model", "threshold", "--threshold", "25", "--relative", "0", "--min-bout", "2", *extra)
+        assert r.exit_code == 0, r.output
+    assert all(v["signals"] in ("cache", None) for v in _provenance(cached).values())
+    assert all(v["signals"] in ("decoded", None) for v in _provenance(fresh).values())
+    assert not (fresh / "cache").exists()
+    for name in TABLES:
+        pd.testing.assert_frame_equal(pd.read_csv(cached / name), pd.read_csv(fresh / name))
+    assert (pd.read_csv(cached / "summary.csv")["model"].dropna() == "threshold").all()
+
+
+def test_cache_key_follows_content_rois_and_settings_not_the_file_name(short_tst, tmp_path):
+    rois = tuple(Roi(*r) for r in short_tst.rois)
+    key = cache_key("ab" * 32, rois, SignalParams())
+    assert cache_key("ab" * 32, rois, SignalParams()) == key
+    assert cache_key("cd" * 32, rois, SignalParams()) != key
+    assert cache_key("ab" * 32, rois[:1], SignalParams()) != key
+    assert cache_key("ab" * 32, rois, SignalParams(diff_lag_s=0.2)) != key
+    # A renamed copy of a video is found in the cache (same bytes, same ROIs).
+    renamed = tmp_path / "renamed.mp4"
+    renamed.write_bytes(short_tst.path.read_bytes())
+    cohort = pd.DataFrame([{"video": p.name, "animal": f"{p.stem}-{a}", "roi_x": x, "roi_y": y, "roi_w": w, "roi_h": h}
+                           for p in (short_tst.path,) for a, x, y, w, h in short_tst.rois])
+    cohort.to_csv(tmp_path / "c1.csv", index=False)
+    first = score_cohort(_with_paths(cohort, short_tst.path.parent), "tst", model="threshold", window=(0, 40), cache_dir=tmp_path / "cache")
+    second = score_cohort(_with_paths(cohort.assign(video="renamed.mp4"), tmp_path), "tst", model="threshold", window=(0, 40), cache_dir=tmp_path / "cache")
+    assert first.outcomes[0].decoded and not second.outcomes[0].decoded
+    pd.testing.assert_frame_equal(first.summary.drop(columns="video"), second.summary.drop(columns="video"))
+
+
+def _with_paths(cohort: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    return cohort.assign(video_path=[str(folder / v) for v in cohort["video"]])
+
+
+def test_cached_signals_round_trip_exactly(short_tst, tmp_path):
+    from behavscore.signals import compute_signals
+
+    rois = tuple(Roi(*r) for r in short_tst.rois)
+    signals = compute_signals(short_tst.path, rois)
+    cache = SignalCache(tmp_path)
+    cache.save("k", signals)
+    back = cache.load("k", short_tst.path)
+    pd.testing.assert_frame_equal(back.frames, signals.frames)
+    pd.testing.assert_frame_equal(back.per_roi, signals.per_roi)
+    assert (back.fps, back.n_frames, back.n_frames_claimed, back.rois, back.params) == (
+        signals.fps, signals.n_frames, signals.n_frames_claimed, signals.rois, signals.params)
+
+
+def test_damaged_cache_file_is_ignored_and_the_video_decoded_again(short_tst, tmp_path):
+    cohort = pd.DataFrame([{"video": short_tst.path.name, "animal": a, "roi_x": x, "roi_y": y, "roi_w": w, "roi_h": h}
+                           for a, x, y, w, h in short_tst.rois])
+    cohort = _with_paths(cohort, short_tst.path.parent)
+    first = score_cohort(cohort, "tst", model=ThresholdScorer(), window=(0, 40), cache_dir=tmp_path)
+    (file,) = tmp_path.glob("*.npz")
+    file.write_bytes(file.read_bytes()[: file.stat().st_size // 2])  # as a disk error might leave it
+    second = score_cohort(cohort, "tst", model=ThresholdScorer(), window=(0, 40), cache_dir=tmp_path)
+    assert second.outcomes[0].decoded
+    pd.testing.assert_frame_equal(first.seconds, second.seconds)
+    third = score_cohort(cohort, "tst", model=ThresholdScorer(), window=(0, 40), cache_dir=tmp_path)
+    assert not third.outcomes[0].decoded  # the damaged file was replaced
+
+
+def test_batch_killed_half_way_resumes_without_decoding_finished_videos(cohort12, first_run, tmp_path):
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "behavscore.cli", "batch", str(cohort12), "--protocol", "tst", "--window", WINDOW,
+           "--out", str(out), "--jobs", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while len(list((out / "cache").glob("*.npz"))) < 6:
+        assert proc.poll() is None, "the batch finished before it could be killed half-way"
+        assert time.monotonic() < deadline, "no progress"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    cached_before = {p.name for p in (out / "cache").glob("*.npz")}
+    assert 6 <= len(cached_before) < 12
+    assert not any((out / name).exists() for name in TABLES)  # nothing that looks complete
+    r = _batch(cohort12, out)
+    assert r.exit_code == 0, r.output
+    prov = _provenance(out)
+    decoded = sum(v["signals"] == "decoded" for v in prov.values())
+    from_cache = sum(v["signals"] == "cache" for v in prov.values())
+    assert from_cache == len(cached_before) and decoded == 12 - len(cached_before)
+    for name in TABLES:
+        assert (out / name).read_bytes() == (first_run / name).read_bytes(), name
+
+
+def test_dask_local_cluster_gives_the_same_tables(cohort12, first_run, tmp_path):
+    distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        r = _batch(cohort12, tmp_path, "--no-cache", "--scheduler", cluster.scheduler_address)
+    assert r.exit_code == 0, r.output
+    for name in TABLES:
+        assert (tmp_path / name).read_bytes() == (first_run / name).read_bytes(), name
+
+
+def test_scheduler_without_dask_explains_how_to_install_it(cohort12, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if the extra were not installed
+    r = _batch(cohort12, tmp_path, "--scheduler", "tcp://127.0.0.1:8786")
+    assert r.exit_code == 2
+    assert "pip install 'behavscore[dask]'" in r.output and "Traceback" not in r.output
