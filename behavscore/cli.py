@@ -197,8 +197,14 @@ def batch(
     jobs: int = typer.Option(0, "--jobs", "-j", help="Videos scored in parallel, one process each (0 = one per CPU core)."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Keep each video's motion signals in OUT/cache, so a rerun (after an interruption, or with another threshold, window or model) decodes only what is missing."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a Dask scheduler (tcp://host:8786) to score on a cluster; workers must see the videos and OUT at the same paths. Needs: pip install 'behavscore[dask]'."),
+    group: Optional[List[str]] = typer.Option(None, "--group", help="Cohort column(s) defining treatment groups; repeat for several (e.g. --group treatment --group dose_mg_kg). Default: a treatment-like column and a dose* column when present."),
+    reference: Optional[str] = typer.Option(None, "--reference", help="Label of the reference group for Dunnett's test (default: the dose-0 or vehicle/saline/control group)."),
+    dose_col: Optional[str] = typer.Option(None, "--dose-col", help="Numeric dose column for the dose-response fit and ED50 (default: the dose* group column)."),
+    covariate: Optional[List[str]] = typer.Option(None, "--covariate", help="Cohort column(s) entered as factors in an adjusted ANOVA (e.g. sex, batch); repeatable."),
+    group_stats: bool = typer.Option(True, "--group-stats/--no-group-stats", help="Write stats.csv, Prism tables and group figures after scoring."),
 ) -> None:
-    """Score a whole cohort: seconds.csv, summary.csv, minutes.csv, failures.csv, QC figures, provenance."""
+    """Score a whole cohort: seconds.csv, summary.csv, minutes.csv, failures.csv, QC figures, provenance,
+    and per group stats.csv (ANOVA, Dunnett vs vehicle, ED50), Prism tables and figures."""
     import time
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -212,6 +218,9 @@ def batch(
     table = _run(lambda: read_cohort(cohort))
     win = _run(lambda: parse_window(window))
     scorer = _scorer(model, protocol, threshold, relative, min_bout)
+    unknown = [c for c in [*(group or []), *(covariate or []), *([dose_col] if dose_col else [])] if c not in table.columns]
+    if unknown:  # checked before hours of scoring, not after
+        fail(f"{cohort}: no column {', '.join(map(repr, unknown))}; its columns are {', '.join(table.columns.drop('video_path'))}")
     n_videos = table["video_path"].nunique()
     (out / "qc").mkdir(parents=True, exist_ok=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"), TimeRemainingColumn())
@@ -234,6 +243,8 @@ def batch(
     _write_tables(out, result)
     write_csv(result.failures, out / "failures.csv")
     params = {"command": "batch", "cohort": cohort.name, "protocol": protocol, "window": win, "scorer": _describe(scorer), "signals": SignalParams(diff_lag_s=lag_s)}
+    if group_stats:
+        params["group_stats"] = _write_group_stats(result, out, group, reference, dose_col, covariate)
     write_provenance(out, params, [o.provenance() for o in result.outcomes])
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {escape(w)}")
@@ -246,6 +257,21 @@ def batch(
     console.print(f"{len(result.summary) - len(result.failures)} of {len(result.summary)} animals scored; written to {out}/")
     if strict and len(result.failures):
         raise typer.Exit(1)
+
+
+def _write_group_stats(result, out: Path, group, reference, dose_col, covariate) -> dict:
+    """stats.csv, Prism tables and group figures of a scored cohort; returns the settings used."""
+    from .cohort_figures import write_group_outputs
+    from .cohort_stats import default_group_columns
+
+    groups = group or default_group_columns(result.summary)
+    dose_col = dose_col or next((c for c in groups if c.lower().startswith("dose")), None)
+
+    def say(message: str) -> None:
+        console.print(f"[yellow]note:[/] {escape(message)}")
+
+    written = _run(lambda: write_group_outputs(result.summary, result.minutes, result.seconds, out, groups if group else None, reference, dose_col, covariate or (), on_message=say))
+    return {"groups": groups, "reference": reference, "dose_col": dose_col, "covariates": covariate or [], "files": [str(p.relative_to(out)) for p in written]}
 
 
 @app.command()

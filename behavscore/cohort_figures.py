@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import textwrap
 import warnings
 from collections.abc import Callable, Sequence
@@ -15,7 +14,7 @@ import pandas as pd
 from .bouts import runs
 from .cohort_stats import (GroupDesign, _ok_mask, assign_groups, column_unit, default_group_columns,
                            group_statistics, outcome_unit, prism_wide)
-from .outputs import write_csv
+from .outputs import write_csv, write_png
 from .qc import LABEL_COLOURS
 
 __all__ = [
@@ -41,21 +40,6 @@ def _figure(width: float, height: float):
     fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)
     return fig
-
-
-def _save(fig, path: str | os.PathLike, dpi: int = 110) -> Path:
-    """Write the figure as PNG atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def axis_label(outcome: str) -> str:
@@ -167,7 +151,7 @@ def plot_group_bars(summary: pd.DataFrame, groups: Sequence[str] | str, path: st
                     outcome: str = "immobility_s", reference: str | None = None, dose_col: str | None = None,
                     stats: pd.DataFrame | None = None) -> Path:
     """Write :func:`draw_group_bars` as a PNG; returns the path."""
-    return _save(draw_group_bars(summary, groups, outcome, reference, dose_col, stats), path)
+    return write_png(draw_group_bars(summary, groups, outcome, reference, dose_col, stats), path)
 
 
 # ----------------------------------------------------------------------------- time course
@@ -230,7 +214,7 @@ def plot_time_course(summary: pd.DataFrame, minutes: pd.DataFrame, groups: Seque
                      path: str | os.PathLike, outcome: str = "immobility_s", reference: str | None = None,
                      dose_col: str | None = None) -> Path:
     """Write :func:`draw_time_course` as a PNG; returns the path."""
-    return _save(draw_time_course(summary, minutes, groups, outcome, reference, dose_col), path)
+    return write_png(draw_time_course(summary, minutes, groups, outcome, reference, dose_col), path)
 
 
 # ----------------------------------------------------------------------------- ethogram
@@ -309,7 +293,7 @@ def draw_ethogram(summary: pd.DataFrame, seconds: pd.DataFrame, groups: Sequence
 def plot_ethogram(summary: pd.DataFrame, seconds: pd.DataFrame, groups: Sequence[str] | str,
                   path: str | os.PathLike, reference: str | None = None, dose_col: str | None = None) -> Path:
     """Write :func:`draw_ethogram` as a PNG; returns the path."""
-    return _save(draw_ethogram(summary, seconds, groups, reference, dose_col), path)
+    return write_png(draw_ethogram(summary, seconds, groups, reference, dose_col), path)
 
 
 # ----------------------------------------------------------------------------- 3-class stack
@@ -350,7 +334,7 @@ def draw_behaviour_stack(summary: pd.DataFrame, groups: Sequence[str] | str, ref
 def plot_behaviour_stack(summary: pd.DataFrame, groups: Sequence[str] | str, path: str | os.PathLike,
                          reference: str | None = None, dose_col: str | None = None) -> Path:
     """Write :func:`draw_behaviour_stack` as a PNG; returns the path."""
-    return _save(draw_behaviour_stack(summary, groups, reference, dose_col), path)
+    return write_png(draw_behaviour_stack(summary, groups, reference, dose_col), path)
 
 
 # ----------------------------------------------------------------------------- dose-response
@@ -381,7 +365,7 @@ def _plot_dose_fits(summary, design, stats, out: Path, dose_model) -> list[Path]
                 text = "\n".join(textwrap.fill("FLAGGED: " + f, 110) for f in flags[:4])
                 note.text(0, 1, text, va="top", ha="left", fontsize=5.5, color="firebrick", transform=note.transAxes)
             fig.tight_layout()
-            paths.append(_save(fig, out / f"dose_response_{outcome}_{_slug(df.label)}.png"))
+            paths.append(write_png(fig, out / f"dose_response_{outcome}_{_slug(df.label)}.png"))
     return paths
 
 

@@ -81,8 +81,7 @@ def default_group_columns(summary: pd.DataFrame) -> list[str]:
         numeric column whose name starts with ``dose``; empty when there is neither.
     """
     cols = [c for c in _GROUP_CANDIDATES if c in summary.columns][:1]
-    doses = [c for c in summary.columns if str(c).lower().startswith("dose")
-             and pd.api.types.is_numeric_dtype(summary[c])]
+    doses = [c for c in summary.columns if str(c).lower().startswith("dose") and is_numeric_column(summary[c])]
     return cols + doses[:1]
 
 
@@ -156,11 +155,20 @@ def _is_zero(v) -> bool:
         return False
 
 
+def is_numeric_column(values: pd.Series) -> bool:
+    """True when every non-empty value is a number, whether stored as numbers or as text
+    (cohort tables are read as text so that metadata reach the outputs unchanged)."""
+    if pd.api.types.is_numeric_dtype(values):
+        return True
+    filled = values[values.notna() & (values.astype(str).str.strip() != "")]
+    return bool(len(filled)) and pd.to_numeric(filled, errors="coerce").notna().all()
+
+
 def _dose_like(summary: pd.DataFrame, columns: list[str], dose_col: str | None) -> str | None:
     if dose_col is not None:
         return dose_col
     for c in columns:
-        if str(c).lower().startswith("dose") and pd.api.types.is_numeric_dtype(summary[c]):
+        if str(c).lower().startswith("dose") and is_numeric_column(summary[c]):
             return c
     return None
 
@@ -251,10 +259,11 @@ def assign_groups(summary: pd.DataFrame, groups: Sequence[str] | str, reference:
     dose = _dose_like(summary, columns, dose_col)
     if dose is not None and dose not in summary.columns:
         raise ValueError(f"dose column '{dose}' not in the summary; columns are {list(summary.columns)}")
-    frame = summary[columns].copy()
+    frame = summary[columns].replace(r"^\s*$", np.nan, regex=True)  # blank cells are missing values
     if dose is not None and dose in columns:
         numeric = pd.to_numeric(frame[dose], errors="coerce")
-        bad = frame[dose].notna() & numeric.isna()
+        filled = frame[dose].notna() & (frame[dose].astype(str).str.strip() != "")
+        bad = filled & numeric.isna()
         if bad.any():
             raise ValueError(f"dose column '{dose}' has non-numeric values {sorted(map(str, frame[dose][bad].unique()))}")
         frame[dose] = numeric.astype(float)
@@ -505,12 +514,18 @@ def _dose_rows(df: DoseFit, design: GroupDesign) -> list[dict]:
                     f"Log{ed_name} (Prism)")
             if flags:
                 note = "FLAGGED, do not report without its flags: " + note
-        elif not np.isfinite(r["se"]):
+        elif term in _PRISM_TO_DRC and _PRISM_TO_DRC[term] in (fit.fixed or {}):
             note = "fixed, not estimated"
+        elif not np.isfinite(r["se"]):
+            note = "no standard error: the data do not determine it (see flags)"
         out.append({**base, "unit": term_unit, "term": term, "estimate": float(r["estimate"]),
                     "se": float(r["se"]), "ci_low": float(r["ci_low"]), "ci_high": float(r["ci_high"]),
                     "df_den": float(fit.df_resid), "flags": flags, "note": note})
     return out
+
+
+#: Prism's names of the LL.4 parameters that can be fixed, and drc's.
+_PRISM_TO_DRC = {"Top": "d", "Bottom": "c", "HillSlope": "b"}
 
 
 # ----------------------------------------------------------------------------- main table

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .bouts import runs
+from .outputs import write_png
 from .protocols import Protocol
 
 LABEL_COLOURS = {"immobile": "#4C72B0", "swimming": "#55A868", "climbing": "#C44E52", "mobile": "#DD8452"}
@@ -66,5 +67,5 @@ def plot_qc(
     axes[-1, 0].set_xlabel("time, s (grey lines: scored window)")
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    write_png(fig, path, dpi=90)
     plt.close(fig)

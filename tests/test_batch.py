@@ -197,3 +197,27 @@ def test_scheduler_without_dask_explains_how_to_install_it(cohort12, tmp_path, m
     r = _batch(cohort12, tmp_path, "--scheduler", "tcp://127.0.0.1:8786")
     assert r.exit_code == 2
     assert "pip install 'behavscore[dask]'" in r.output and "Traceback" not in r.output
+
+
+def test_batch_writes_group_statistics_prism_table_and_figures(cohort12, first_run):
+    summary = pd.read_csv(first_run / "summary.csv")
+    stats = pd.read_csv(first_run / "stats.csv")
+    ok = summary[summary["status"] == "ok"]
+    described = stats[(stats["analysis"] == "describe") & (stats["outcome"] == "immobility_s")]
+    assert described["n"].sum() == len(ok)  # every scored animal in exactly one group
+    vehicle = ok[ok["treatment"] == "vehicle"]["immobility_s"]
+    row = described[described["group"] == "vehicle"].iloc[0]
+    assert row["n"] == len(vehicle) and row["mean"] == pytest.approx(vehicle.mean())
+    assert (stats["analysis"] == "dunnett").any() and (stats["analysis"] == "anova").any()
+    prism = pd.read_csv(first_run / "prism_immobility_s.csv")
+    assert prism["vehicle"].dropna().sort_values().tolist() == sorted(vehicle)
+    for name in ("groups_immobility_s.png", "time_course_immobility.png", "ethogram.png"):
+        assert (first_run / "figures" / name).stat().st_size > 1000, name
+    prov = json.loads((first_run / "provenance.json").read_text())["parameters"]["group_stats"]
+    assert prov["groups"] == ["treatment", "dose_mg_kg"] and "stats.csv" in prov["files"]
+
+
+def test_unknown_group_column_is_refused_before_scoring(cohort12, tmp_path):
+    r = _batch(cohort12, tmp_path, "--group", "genotype")
+    assert r.exit_code == 2 and "genotype" in r.output and "treatment" in r.output
+    assert not (tmp_path / "cache").exists()
