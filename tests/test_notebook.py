@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -39,6 +40,7 @@ def test_notebook_runs_top_to_bottom_without_errors(tmp_path, monkeypatch):
     # another python3 kernel is registered on the machine
     monkeypatch.setenv("JUPYTER_PATH", str(_python3_kernel_dir(tmp_path / "jupyter")))
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel then draws inline (PNG outputs)
+    monkeypatch.setenv("BEHAVSCORE_STUDY_OUT", str(tmp_path / "study"))
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=900,
                                      resources={"metadata": {"path": str(EXAMPLES)}})
@@ -47,3 +49,6 @@ def test_notebook_runs_top_to_bottom_without_errors(tmp_path, monkeypatch):
     assert not errors
     shown = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert any("image/png" in o.get("data", {}) for o in shown), "the notebook drew no figure"
+    table = pd.read_csv(tmp_path / "study" / "study_table.csv")
+    assert table["dose_mg_kg"].tolist() == [0, 5, 10, 20]  # one row per dose group, vehicle first
+    assert {"ki_nM_NET", "occupancy_pct_pred_NET", "fst_immobility_s_mean", "tst_immobility_s_mean"} <= set(table.columns)
