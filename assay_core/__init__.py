@@ -9,7 +9,7 @@ fit_curve : any model y = f(x, *params), observed-Hessian and Gauss-Newton SEs
 compare_models, lack_of_fit : F tests between nested fits and against dose means
 """
 
-from .binding import (cheng_prusoff, fractional_occupancy, ki_from_fit, occupancy_table,
+from .binding import (cheng_prusoff, fractional_occupancy, ki_from_fit, ki_table, occupancy_table,
                       percent_specific_binding, selectivity_table, specific_binding)
 from .batch import fit_many
 from .calcium import FURA2_KD_NM, calcium_metrics, fura2_ratio, grynkiewicz, trace_metrics
@@ -35,7 +35,7 @@ __all__ = [
     "DoseResponseModel", "get_model", "starting_values", "FLAG_LIMITS",
     "percent_inhibition", "normalise_to_controls", "control_summary",
     "uptake_rate", "uptake_rates",
-    "specific_binding", "percent_specific_binding", "cheng_prusoff", "ki_from_fit",
+    "specific_binding", "percent_specific_binding", "cheng_prusoff", "ki_from_fit", "ki_table",
     "selectivity_table", "fractional_occupancy", "occupancy_table",
     "fura2_ratio", "grynkiewicz", "trace_metrics", "calcium_metrics", "FURA2_KD_NM",
     "livak", "pfaffl", "efficiency_from_dilution",

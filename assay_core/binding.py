@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["specific_binding", "percent_specific_binding", "cheng_prusoff", "ki_from_fit",
+__all__ = ["specific_binding", "percent_specific_binding", "cheng_prusoff", "ki_from_fit", "ki_table",
            "selectivity_table", "fractional_occupancy", "occupancy_table"]
 
 
@@ -67,6 +67,36 @@ def ki_from_fit(fit, radioligand_conc, kd, level=None):
     return {"ic50": ed["estimate"], "ic50_se": ed["se"], "ki": ed["estimate"] / factor,
             "ki_se": ed["se"] / factor, "ki_ci_low": ed["ci_low"] / factor,
             "ki_ci_high": ed["ci_high"] / factor, "factor": factor}
+
+
+def ki_table(fits, *, radioligand_nM, kd_nM):
+    """Cheng-Prusoff Ki of each competitor from its competition-binding fit (``ki.csv``).
+
+    Parameters
+    ----------
+    fits : mapping
+        Competitor -> fit of % specific binding against the competitor concentration in nM
+        (a :class:`~assay_core.DoseResponseFit`), or the text saying why it was not fitted.
+    radioligand_nM, kd_nM : float
+        Free radioligand concentration [L] and its Kd; Ki = IC50 / (1 + [L]/Kd).
+
+    Returns
+    -------
+    DataFrame
+        ``compound, ic50_nM, ic50_se_nM, ki_nM, ki_se_nM, ki_ci_low_nM, ki_ci_high_nM, pKi,
+        cheng_prusoff_factor, n_flags, flags`` (``note`` for curves that were not fitted).
+    """
+    rows = []
+    for label, fit in fits.items():
+        if isinstance(fit, str):
+            rows.append({"compound": label, "note": fit})
+            continue
+        k = ki_from_fit(fit, radioligand_nM, kd_nM)
+        rows.append({"compound": label, "ic50_nM": k["ic50"], "ic50_se_nM": k["ic50_se"], "ki_nM": k["ki"],
+                     "ki_se_nM": k["ki_se"], "ki_ci_low_nM": k["ki_ci_low"], "ki_ci_high_nM": k["ki_ci_high"],
+                     "pKi": -np.log10(k["ki"] * 1e-9), "cheng_prusoff_factor": k["factor"],
+                     "n_flags": len(fit.flags), "flags": " | ".join(fit.flags)})
+    return pd.DataFrame(rows)
 
 
 def selectivity_table(profile, target_col="target", ki_col="ki_nM", compound_col=None,

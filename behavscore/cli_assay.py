@@ -298,18 +298,7 @@ def binding_cmd(
     fixed = {"c": 0.0, "d": 100.0} if constrain else None
     fits = _fit_each(dose, resp, curves_all, model, fixed, None, False)
     rows = _write_fits(out, fits, [50], "competitor (nM)", "specific binding (%)")
-    ki_rows = []
-    for label, fit in fits.items():
-        if isinstance(fit, str):
-            ki_rows.append({"compound": label, "note": fit})
-            continue
-        k = ac.ki_from_fit(fit, radioligand_nm, kd_nm)
-        ki_rows.append({"compound": label, "ic50_nM": k["ic50"], "ic50_se_nM": k["ic50_se"],
-                        "ki_nM": k["ki"], "ki_se_nM": k["ki_se"], "ki_ci_low_nM": k["ki_ci_low"],
-                        "ki_ci_high_nM": k["ki_ci_high"], "pKi": -np.log10(k["ki"] * 1e-9),
-                        "cheng_prusoff_factor": k["factor"], "n_flags": len(fit.flags),
-                        "flags": " | ".join(fit.flags)})
-    pd.DataFrame(ki_rows).to_csv(out / "ki.csv", index=False)
+    ac.ki_table(fits, radioligand_nM=radioligand_nm, kd_nM=kd_nm).to_csv(out / "ki.csv", index=False)
     _provenance(out, "assay binding", {"input": input},
                 dict(conc_col=conc_col, counts_col=counts_col, role_col=role_col,
                      compound_col=compound_col, radioligand_nm=radioligand_nm, kd_nm=kd_nm,

@@ -309,31 +309,9 @@ def fits_table(fits: Mapping[str, Any]) -> pd.DataFrame:
 def ki_table_from_fits(fits: Mapping[str, Any], *, radioligand_nM: float, kd_nM: float) -> pd.DataFrame:
     """``ki.csv`` of ``behavscore assay binding`` from competition-binding fits (Cheng–Prusoff).
 
-    Parameters
-    ----------
-    fits : mapping
-        Competitor -> :class:`assay_core.DoseResponseFit` of % specific binding against the
-        competitor concentration in nM (or an error text).
-    radioligand_nM, kd_nM : float
-        Free radioligand concentration [L] and its Kd; Ki = IC50 / (1 + [L]/Kd).
-
-    Returns
-    -------
-    DataFrame
-        ``compound, ic50_nM, ic50_se_nM, ki_nM, ki_se_nM, ki_ci_low_nM, ki_ci_high_nM, pKi,
-        cheng_prusoff_factor, n_flags, flags`` (``note`` for curves that were not fitted).
+    The same table as :func:`assay_core.ki_table`, which see.
     """
-    rows = []
-    for label, fit in fits.items():
-        if isinstance(fit, str):
-            rows.append({"compound": label, "note": fit})
-            continue
-        k = ac.ki_from_fit(fit, radioligand_nM, kd_nM)
-        rows.append({"compound": label, "ic50_nM": k["ic50"], "ic50_se_nM": k["ic50_se"], "ki_nM": k["ki"],
-                     "ki_se_nM": k["ki_se"], "ki_ci_low_nM": k["ki_ci_low"], "ki_ci_high_nM": k["ki_ci_high"],
-                     "pKi": -np.log10(k["ki"] * 1e-9), "cheng_prusoff_factor": k["factor"],
-                     "n_flags": len(fit.flags), "flags": " | ".join(fit.flags)})
-    return pd.DataFrame(rows)
+    return ac.ki_table(fits, radioligand_nM=radioligand_nM, kd_nM=kd_nM)
 
 
 def _flag_text(row: pd.Series) -> str:
