@@ -89,6 +89,8 @@ def _run(fn):
     except (ValueError, FileNotFoundError, PermissionError) as exc:
         if _DEBUG["on"]:
             raise
+        if isinstance(exc, OSError) and exc.filename:
+            fail(f"{exc.filename}: {'file not found' if isinstance(exc, FileNotFoundError) else 'permission denied'}")
         fail(str(exc))
 
 

@@ -54,7 +54,7 @@ def get_protocol(protocol: str | Protocol, window: tuple[float, float] | None = 
         return protocol.with_window(window)
     key = str(protocol).lower()
     if key not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)} or pass a Protocol")
+        raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}")
     return PROTOCOLS[key].with_window(window)
 
 
