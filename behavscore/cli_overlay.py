@@ -9,7 +9,8 @@ from typing import Annotated, List, Optional
 import pandas as pd
 import typer
 
-from .overlay import write_overlay
+from .overlay import legible_scale, write_overlay
+from .video import probe
 
 HELP = "Write an annotated copy of a video (ROI boxes, per-second labels, running immobility) for spot checks."
 
@@ -100,6 +101,7 @@ def overlay(
     ] = "",
     start_s: Annotated[Optional[float], typer.Option("--start-s", help="Export from this time on, seconds (default: the start).")] = None,
     end_s: Annotated[Optional[float], typer.Option("--end-s", help="Export up to this time, seconds (default: the end).")] = None,
+    scale: Annotated[int, typer.Option("--scale", help="Enlarge frames N times (0 = enough for legible labels: small videos are enlarged to at least 240 px tall).")] = 0,
     threshold: Annotated[
         Optional[float], typer.Option("--threshold", help="Absolute immobility threshold on the motion index (% of the animal's area changing per frame). Default 15.")
     ] = None,
@@ -167,6 +169,6 @@ def overlay(
     total = max(int(round(((last_s or first_s) - first_s) * info.fps)), 0) or None
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console, transient=True) as progress:
         task = progress.add_task(f"writing {out.name}", total=total)
-        written = _run(lambda: write_overlay(video, seconds, rois, out, window_s, start_s, end_s, on_frame=lambda i: progress.advance(task)))
+        written = _run(lambda: write_overlay(video, seconds, rois, out, window_s, start_s, end_s, on_frame=lambda i: progress.advance(task), scale=scale or legible_scale(probe(video).height_px)))
     segment = "" if start_s is None and end_s is None else f", {first_s:g}-{end_s if end_s is not None else 'end'} s"
     console.print(f"written {written} (window {window_s[0]:g}-{window_s[1]:g} s{segment})")

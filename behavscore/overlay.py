@@ -248,6 +248,11 @@ def frame_span(fps: float, start_s: float | None = None, end_s: float | None = N
     return first, stop
 
 
+def legible_scale(height_px: int, min_height_px: int = 240) -> int:
+    """Smallest whole enlargement that makes a frame at least ``min_height_px`` tall (1 for most videos)."""
+    return max(1, math.ceil(min_height_px / max(height_px, 1)))
+
+
 def write_overlay(
     video_path: str | os.PathLike,
     seconds: pd.DataFrame,
@@ -257,6 +262,7 @@ def write_overlay(
     start_s: float | None = None,
     end_s: float | None = None,
     on_frame: Callable[[int], None] | None = None,
+    scale: int = 1,
 ) -> Path:
     """Write an annotated copy of a video (or of a segment of it) as an mp4.
 
@@ -279,11 +285,15 @@ def write_overlay(
         Export only the frames with ``start_s <= t < end_s`` (default: the whole video).
     on_frame : callable, optional
         Called with the index of each frame read (for progress bars).
+    scale : int
+        Enlarge frames this many times (pixels repeated, nothing smoothed), so the labels of a
+        small video stay legible; see :func:`legible_scale`.
 
     Returns
     -------
     Path
-        The written file: same frame rate and frame size as the input, BGR colour, ``mp4v``.
+        The written file: same frame rate as the input, frame size times ``scale``, BGR colour,
+        ``mp4v``.
 
     Raises
     ------
@@ -313,7 +323,10 @@ def write_overlay(
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix or '.mp4'}")
-    writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*FOURCC), info.fps, (info.width_px, info.height_px))
+    scale = max(1, int(scale))
+    size = (info.width_px * scale, info.height_px * scale)
+    drawn_rois = [(a, x * scale, y * scale, w * scale, h * scale) for a, x, y, w, h in rois]
+    writer = cv2.VideoWriter(str(partial), cv2.VideoWriter_fourcc(*FOURCC), info.fps, size)
     if not writer.isOpened():
         raise ValueError(f"{out_path}: cannot write an {FOURCC} video here (is the folder writable and the name an .mp4?)")
     cap = cv2.VideoCapture(str(info.path), cv2.CAP_FFMPEG)
@@ -330,8 +343,10 @@ def write_overlay(
                 break
             if frame.ndim == 2:
                 frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+            if scale > 1:
+                frame = cv2.resize(frame, size, interpolation=cv2.INTER_NEAREST)
             t_s = i / info.fps
-            states = _states(lines, rois, int(math.floor(t_s + 1e-9)))
+            states = _states(lines, drawn_rois, int(math.floor(t_s + 1e-9)))
             writer.write(draw_frame(frame, t_s, states, window_s))
             n_written += 1
             if on_frame is not None:

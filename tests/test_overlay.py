@@ -255,7 +255,19 @@ def test_command_scores_the_video_when_no_results_are_given(tmp_path):
     frames, _ = _read_frames(out)
     source, _ = _read_frames(video.path)
     assert len(frames) == len(source) == video.n_frames
-    assert frames[0].shape == source[0].shape
+    h, w = source[0].shape[:2]
+    assert h < 120 and frames[0].shape == (3 * h, 3 * w, 3)  # a small video is enlarged for legible labels
+
+
+def test_enlarged_overlay_keeps_boxes_on_their_animals(grey_video, tmp_path):
+    seconds = _seconds_table("clip.mp4", ["mobile", "immobile", "mobile", None], ["immobile", "mobile", "immobile", "mobile"])
+    out = write_overlay(grey_video, seconds, [ROI_A, ROI_B], tmp_path / "o.mp4", window_s=(0, 4), scale=2)
+    frames, _ = _read_frames(out)
+    assert frames[0].shape == (2 * SIZE[0], 2 * SIZE[1], 3)
+    double = [(a, 2 * x, 2 * y, 2 * w, 2 * h) for a, x, y, w, h in (ROI_A, ROI_B)]
+    mid = [int((s + 0.5) * FPS) for s in range(4)]
+    assert [_nearest_label(_bottom_border_bgr(frames[i], double[0])) for i in mid] == ["mobile", "immobile", "mobile", "none"]
+    assert [_nearest_label(_bottom_border_bgr(frames[i], double[1])) for i in mid] == ["immobile", "mobile", "immobile", "mobile"]
 
 
 def test_command_without_results_or_roi_scores_the_whole_frame(grey_video, tmp_path):
