@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -37,6 +39,10 @@ def hedges_g(x, y):
     return float((1 - 3 / (4 * (nx + ny) - 9)) * (x.mean() - y.mean()) / pooled)
 
 
+#: Seeds tried in turn when scipy's Dunnett confidence interval does not converge.
+DUNNETT_ATTEMPTS = 5
+
+
 def _dunnett(samples, control, rng):
     """scipy's Dunnett test with a fixed random stream when ``rng`` is given (reproducible p)."""
     if rng is None:
@@ -45,6 +51,25 @@ def _dunnett(samples, control, rng):
         return stats.dunnett(*samples, control=control, rng=rng)
     except TypeError:  # scipy < 1.15 names it random_state
         return stats.dunnett(*samples, control=control, random_state=rng)
+
+
+def _dunnett_with_ci(samples, control, rng, level):
+    """Dunnett's test and its simultaneous CI, or a CI of None when it cannot be computed.
+
+    scipy finds the CI's critical value by quasi-Monte Carlo root finding, which for some
+    random streams stops at a very different confidence level (with only a warning). Such a
+    CI is never returned: the test is repeated with the next seeds, and after
+    ``DUNNETT_ATTEMPTS`` failures the CI is left out.
+    """
+    seeds = [rng] if rng is None or not isinstance(rng, (int, np.integer)) else [int(rng) + k for k in range(DUNNETT_ATTEMPTS)]
+    for seed in seeds:
+        dun = _dunnett(samples, control, seed)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ci = dun.confidence_interval(confidence_level=level)
+        if not any("did not converge" in str(w.message) for w in caught):
+            return dun, ci
+    return dun, None
 
 
 def describe_groups(df, value_col, group_col, by=None):
@@ -58,7 +83,7 @@ def describe_groups(df, value_col, group_col, by=None):
 
 
 def compare_to_reference(df, value_col, group_col, reference, by=None, method="dunnett",
-                         level=0.95, rng=None):
+                         level=0.95, rng=0):
     """Each group against the reference group (e.g. every treatment vs vehicle).
 
     Parameters
@@ -74,9 +99,10 @@ def compare_to_reference(df, value_col, group_col, reference, by=None, method="d
     method : {"dunnett", "welch"}
         Dunnett's many-to-one test (family-wise error controlled, scipy's
         ``dunnett``; CI from the same test) or unadjusted Welch t tests.
-    rng : int or numpy.random.Generator, optional
-        Seed of the quasi-Monte Carlo integration behind Dunnett's p-values; give one
-        for p-values that are the same on every run (None: scipy draws a fresh one).
+    rng : int, numpy.random.Generator or None
+        Seed of the quasi-Monte Carlo integration behind Dunnett's p-values and CI; a fixed
+        seed (default 0) gives the same numbers on every run (None: scipy draws a fresh one).
+        When the CI's integration does not converge for that seed, the next seeds are tried.
 
     Returns
     -------
@@ -104,8 +130,7 @@ def compare_to_reference(df, value_col, group_col, reference, by=None, method="d
         usable = [g for g in others if vals[g].size >= 2]
         dun = None
         if method == "dunnett" and ref.size >= 2 and usable:
-            dun = _dunnett([vals[g] for g in usable], ref, rng)
-            ci = dun.confidence_interval(confidence_level=level)
+            dun, ci = _dunnett_with_ci([vals[g] for g in usable], ref, rng, level)
         for g in others:
             x = vals[g]
             row = {**base, "group": g, "reference": reference, "n": x.size, "mean": x.mean() if x.size else np.nan,
@@ -117,8 +142,11 @@ def compare_to_reference(df, value_col, group_col, reference, by=None, method="d
                 row["note"] = "fewer than 2 values in a group: no test"
             elif dun is not None:
                 i = usable.index(g)
-                row.update(ci_low=ci.low[i], ci_high=ci.high[i], statistic=dun.statistic[i],
-                           p_value=dun.pvalue[i])
+                row.update(statistic=dun.statistic[i], p_value=dun.pvalue[i])
+                if ci is None:
+                    row["note"] = "the simultaneous CI could not be computed (numerical integration did not converge)"
+                else:
+                    row.update(ci_low=ci.low[i], ci_high=ci.high[i])
             else:
                 t = stats.ttest_ind(x, ref, equal_var=False)
                 ci_w = t.confidence_interval(confidence_level=level)
