@@ -1,9 +1,9 @@
 """Cohort throughput: --jobs 1 vs --jobs 2, and re-scoring from cached signals vs first scoring.
 
-Run:  python benchmarks/bench_batch.py [COHORT.csv] [--protocol tst] [--window 0:120]
+Run:  python benchmarks/bench_batch.py [COHORT.csv] [--protocol tst] [--window 0:360] [--seconds 360]
 
-Without a cohort it generates 6 synthetic TST videos (120 s, 3 animals, default resolution) in
-a temporary folder. It prints, all measured in this one run:
+Without a cohort it generates 6 synthetic TST sessions (``--seconds`` long, 2 animals, default
+resolution) in a temporary folder. It prints, all measured in this one run:
 
 - videos per minute of ``score_cohort`` with ``jobs=1`` and ``jobs=2`` (no cache), best of two
   alternating rounds, and their ratio;
@@ -33,7 +33,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("cohort", nargs="?", type=Path)
     ap.add_argument("--protocol", default="tst")
-    ap.add_argument("--window", default="0:120")
+    ap.add_argument("--window", default="")
+    ap.add_argument("--seconds", type=float, default=360.0)
     args = ap.parse_args()
 
     from behavscore.batch import score_cohort
@@ -47,11 +48,12 @@ def main() -> None:
         tmp = Path(tmp)
         cohort_csv = args.cohort
         if cohort_csv is None:
-            generate_cohort(tmp / "videos", "tst", n=6, seed=4242, seconds=120, animals=3)
+            generate_cohort(tmp / "videos", "tst", n=6, seed=4242, seconds=args.seconds, animals=2)
             cohort_csv = tmp / "videos" / "cohort.csv"
         table = read_cohort(cohort_csv)
         n_videos = table["video_path"].nunique()
-        window = parse_window(args.window)
+        window = parse_window(args.window) or (0.0, min(args.seconds, 360.0))
+        args.window = f"{window[0]:g}:{window[1]:g}"
         scorer = resolve_scorer("default", args.protocol)  # loaded once, as batch does
         print(f"cohort: {n_videos} videos, {len(table)} animals ({cohort_csv.name})")
 
