@@ -16,7 +16,7 @@ import pandas as pd
 
 from .appearance import Silhouette, animal_boxes, appearances, blob_areas_px, calibrate_silhouette, median_u8
 from .shape import nonrigid_change_px, silhouette_moments
-from .video import MIN_FRAMES, VideoError, VideoInfo, iter_luma, pass_decoder_threads, probe
+from .video import MIN_FRAMES, VideoError, VideoInfo, check_constant_rate, iter_luma, pass_decoder_threads, probe
 
 
 #: Per-frame signals, in this order in the pass's array.
@@ -317,11 +317,16 @@ def compute_signals(
     (``max(min_cutoff_dn, noise_k * noise_sd)``), so no empty-arena recording is needed.
     Only the calibration frames and a fixed-size reservoir of down-scaled frames are held in
     memory, whatever the video's length.
+
+    Timing is by frame index at the header's frame rate; a file whose frame times are not at a
+    constant rate (variable frame rate, or a wrong rate in its header) is refused with a
+    VideoError that tells how to re-encode it (see :func:`behavscore.video.check_constant_rate`).
     """
     info = info or probe(path)
     rois = tuple(rois) if rois else (whole_frame_roi(info, info.path.stem),)
     check_rois(rois, info)
-    stream = iter_luma(info.path, info, prefetch=prefetch_frames(info), threads=pass_decoder_threads())
+    times_ms: list[float] = []  # each frame's time as the file states it
+    stream = iter_luma(info.path, info, prefetch=prefetch_frames(info), threads=pass_decoder_threads(), times_ms=times_ms)
 
     calibration: list[np.ndarray] = []
     for frame in stream:
@@ -330,6 +335,7 @@ def compute_signals(
             break
     if len(calibration) < MIN_FRAMES:
         raise VideoError(f"{info.path}: only {len(calibration)} frame could be decoded; at least {MIN_FRAMES} are needed")
+    check_constant_rate(info.path, times_ms[:], info.fps)  # the frames decoded so far: refuse early
 
     # Large frames are measured at half resolution: 4x less work, same motion (counts are
     # reported in full-resolution pixels).
@@ -404,6 +410,7 @@ def compute_signals(
             n += 1
             if n == len(calibration):
                 calibration.clear()  # release the buffered frames once they are processed
+        check_constant_rate(info.path, times_ms, info.fps)
         # The decoder has finished: the kept frames not searched yet are searched on all threads.
         pending = [
             early[i] if i in early else pool.submit(lambda fr: search(reservoir.as_small(fr)), kept)

@@ -7,7 +7,7 @@ import queue
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -128,7 +128,7 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     return VideoInfo(path=path, width_px=width, height_px=height, fps=fps, n_frames_claimed=n_claimed)
 
 
-def _decode(info: VideoInfo, threads: int | None = None) -> Iterator[np.ndarray]:
+def _decode(info: VideoInfo, threads: int | None = None, times_ms: list[float] | None = None) -> Iterator[np.ndarray]:
     """Decode frames one by one in the calling thread (see :func:`iter_luma`)."""
     cap = _open(info.path, threads)
     # Ask for the raw decoded plane; for yuv420p this is the luma plane of shape (h, w).
@@ -145,9 +145,11 @@ def _decode(info: VideoInfo, threads: int | None = None) -> Iterator[np.ndarray]
             elif frame.shape != shape:
                 # Not a planar 8-bit stream: fall back to decoded colour for every later frame.
                 cap.release()
-                yield from _iter_converted(info, skip=n, threads=threads)
+                yield from _iter_converted(info, skip=n, threads=threads, times_ms=times_ms)
                 return
             n += 1
+            if times_ms is not None:
+                times_ms.append(cap.get(cv2.CAP_PROP_POS_MSEC))
             yield frame
     finally:
         cap.release()
@@ -161,7 +163,11 @@ HAND_OVER_FRAMES = 4
 
 
 def iter_luma(
-    path: str | os.PathLike, info: VideoInfo | None = None, prefetch: int = 8, threads: int | None = None
+    path: str | os.PathLike,
+    info: VideoInfo | None = None,
+    prefetch: int = 8,
+    threads: int | None = None,
+    times_ms: list[float] | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield each frame of a video once, as a 2-D uint8 luma (grey) plane.
 
@@ -181,6 +187,10 @@ def iter_luma(
     threads : int, optional
         FFmpeg decoder threads (0 = FFmpeg's own choice); default: the setting of
         :func:`set_decoder_threads`. The frames are the same whatever the number.
+    times_ms : list, optional
+        When given, each frame's presentation time (ms from the start of the stream, as the
+        file states it) is appended to it before the frame is yielded; see
+        :func:`check_constant_rate`.
 
     Yields
     ------
@@ -194,7 +204,7 @@ def iter_luma(
     """
     info = info or probe(path)
     if prefetch <= 0:
-        yield from _decode(info, threads)
+        yield from _decode(info, threads, times_ms)
         return
     # Frames are handed over a few at a time: one hand-over (lock, wake-up) per few frames.
     chunk = max(1, min(HAND_OVER_FRAMES, prefetch // 2))
@@ -214,7 +224,7 @@ def iter_luma(
     def produce() -> None:
         batch: list[np.ndarray] = []
         try:
-            for frame in _decode(info, threads):
+            for frame in _decode(info, threads, times_ms):
                 batch.append(frame)
                 if len(batch) >= chunk:
                     if not hand_over(batch):
@@ -242,7 +252,9 @@ def iter_luma(
         worker.join()
 
 
-def _iter_converted(info: VideoInfo, skip: int, threads: int | None = None) -> Iterator[np.ndarray]:
+def _iter_converted(
+    info: VideoInfo, skip: int, threads: int | None = None, times_ms: list[float] | None = None
+) -> Iterator[np.ndarray]:
     cap = _open(info.path, threads)
     try:
         k = 0
@@ -251,7 +263,82 @@ def _iter_converted(info: VideoInfo, skip: int, threads: int | None = None) -> I
             if not ok or frame is None:
                 break
             if k >= skip:
+                if times_ms is not None:
+                    times_ms.append(cap.get(cv2.CAP_PROP_POS_MSEC))
                 yield frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
             k += 1
     finally:
         cap.release()
+
+
+#: How far (s) a frame's time may be from where the constant header rate places it, at least:
+#: 5 % of a 1-s bin (one frame interval when that is longer).
+FRAME_TIME_TOLERANCE_S = 0.05
+
+
+def constant_rate_problem(times_ms: Sequence[float], fps: float) -> str | None:
+    """How frame times depart from a constant frame rate, or None when they do not.
+
+    Parameters
+    ----------
+    times_ms : sequence of float
+        Presentation time of each decoded frame, in ms.
+    fps : float
+        Frame rate used for timing (the file header's).
+
+    Returns
+    -------
+    str or None
+        None when every frame lies within one frame interval or ``FRAME_TIME_TOLERANCE_S``,
+        whichever is longer, of ``t0 + i / fps`` (or when the file gives no usable times:
+        fewer than two, not finite, or all equal); otherwise a description of the first frame
+        that does not, with the mean rate of the frames given.
+
+    Notes
+    -----
+    Binning by frame index (``i / fps``) is then never more than that far off. Jitter of a few
+    ms and a few frames dropped at the start, common in camera files, pass; a variable frame
+    rate or a header rate that is not the real one does not.
+    """
+    t = np.asarray(times_ms, dtype=np.float64)
+    if t.size < 2 or not np.isfinite(t).all() or (t == t[0]).all():
+        return None
+    interval_ms = 1000.0 / fps
+    tolerance_ms = max(interval_ms, 1000.0 * FRAME_TIME_TOLERANCE_S) * (1 + 1e-9)
+    expected = t[0] + np.arange(t.size) * interval_ms
+    off = np.flatnonzero(np.abs(t - expected) > tolerance_ms)
+    if off.size == 0:
+        return None
+    i = int(off[0])
+    span_ms = t[-1] - t[0]
+    mean = f"{1000.0 * (t.size - 1) / span_ms:.4g} frames/s" if span_ms > 0 else "not measurable"
+    return (
+        f"frame {i} is at {(t[i] - t[0]) / 1000:.3f} s, not at {i / fps:.3f} s as {fps:g} frames/s would place it "
+        f"(mean rate of the {t.size} frames decoded: {mean})"
+    )
+
+
+def typical_rate(times_ms: Sequence[float]) -> float | None:
+    """Frame rate at which most frames follow each other: 1000 / median interval (None if unknown)."""
+    steps = np.diff(np.asarray(times_ms, dtype=np.float64))
+    steps = steps[np.isfinite(steps) & (steps > 0)]
+    return 1000.0 / float(np.median(steps)) if steps.size else None
+
+
+def check_constant_rate(path: str | os.PathLike, times_ms: Sequence[float], fps: float) -> None:
+    """Raise VideoError naming the file when its frame times are not at a constant ``fps``.
+
+    See :func:`constant_rate_problem`. The 1-s bins count frames at the header's frame rate,
+    so a file with a variable frame rate (or a wrong rate in its header) would put movement
+    in the wrong seconds; it is refused with the command that re-encodes it.
+    """
+    problem = constant_rate_problem(times_ms, fps)
+    if problem is not None:
+        rate = typical_rate(times_ms) or fps
+        raise VideoError(
+            f"{path}: variable frame rate or wrong frame rate in the header: {problem}. "
+            f"Re-encode it to a constant frame rate first, e.g. "
+            f"ffmpeg -i {Path(path).name} -fps_mode cfr -r {rate:.4g} {Path(path).stem}_cfr.mp4 "
+            f"(-r: the rate most frames were recorded at, here {rate:.4g} frames/s; "
+            "ffmpeg before 5.1: -vsync cfr instead of -fps_mode cfr)"
+        )

@@ -7,9 +7,10 @@ import pytest
 
 from behavscore import score_video
 from behavscore.signals import Roi, compute_signals
-from behavscore.video import VideoError, iter_luma, probe
+from behavscore.video import VideoError, constant_rate_problem, iter_luma, probe
 
 from conftest import moving_square_frames, write_video
+from mp4_times import set_frame_durations, timescale
 
 
 def test_missing_file_is_named(tmp_path):
@@ -99,3 +100,43 @@ def test_luma_frames_are_greyscale_planes(tmp_path):
     assert all(f.shape == (120, 160) and f.dtype == np.uint8 for f in frames)
     # The dark square is dark and the background light, as drawn.
     assert frames[0][60, 5] > 150 and frames[0][60, 60] < 100
+
+
+def test_variable_frame_rate_file_is_refused_with_how_to_re_encode(tmp_path):
+    # 100 frames: the first 50 at 25 frames/s, then 50 at 12.5 frames/s, as from a camera
+    # that drops to half rate; the header's rate fits neither half.
+    cfr = write_video(tmp_path / "cfr.mp4", moving_square_frames(100), fps=25)
+    tick = timescale(cfr) // 25
+    vfr = set_frame_durations(cfr, tmp_path / "vfr.mp4", [tick] * 50 + [2 * tick] * 50)
+    times = []
+    assert sum(1 for _ in iter_luma(vfr, times_ms=times)) == 100
+    assert times[49] - times[0] == pytest.approx(49 * 40) and times[99] - times[50] == pytest.approx(49 * 80)
+    with pytest.raises(VideoError, match=r"vfr.mp4: variable frame rate .* Re-encode .* -fps_mode cfr -r 25 "):
+        score_video(vfr, protocol="tst", window=(0, 3))
+
+
+def test_constant_rate_file_passes_the_frame_time_check(tmp_path):
+    path = write_video(tmp_path / "v.mp4", moving_square_frames(60), fps=30)
+    times = []
+    sum(1 for _ in iter_luma(path, times_ms=times))
+    assert len(times) == 60 and constant_rate_problem(times, probe(path).fps) is None
+
+
+def test_frame_times_off_by_more_than_a_frame_or_50_ms_are_a_problem():
+    fps, n = 25.0, 500
+    exact = 1000.0 * np.arange(n) / fps
+    jitter = np.random.default_rng(0).uniform(-15, 15, n)  # camera jitter, < 1 frame (40 ms)
+    assert constant_rate_problem(exact, fps) is None
+    assert constant_rate_problem(exact + 120.0, fps) is None  # stream starting late
+    assert constant_rate_problem(exact + jitter, fps) is None
+    # Two frames dropped after the first at 60 frames/s: 33 ms late from then on, within 50 ms.
+    assert constant_rate_problem(np.r_[0.0, 1000.0 * np.arange(3, 602) / 60.0], 60.0) is None
+    # Wrong header rate: the file is really 30 frames/s; frame 8 is the first > 50 ms off.
+    problem = constant_rate_problem(1000.0 * np.arange(n) / 30.0, fps)
+    assert problem.startswith("frame 8 is at 0.267 s, not at 0.320 s") and "30 frames/s" in problem
+    # Variable rate: a pause of 3 frame intervals in the middle.
+    paused = exact + np.where(np.arange(n) >= 250, 120.0, 0.0)
+    assert constant_rate_problem(paused, fps).startswith("frame 250 ")
+    # No usable times: nothing to check.
+    assert constant_rate_problem(np.zeros(n), fps) is None
+    assert constant_rate_problem([0.0], fps) is None
