@@ -8,7 +8,7 @@ import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -328,6 +328,16 @@ def compute_signals(
     times_ms: list[float] = []  # each frame's time as the file states it
     stream = iter_luma(info.path, info, prefetch=prefetch_frames(info), threads=pass_decoder_threads(), times_ms=times_ms)
 
+    try:
+        return _pass(info, rois, params, stream, times_ms)
+    finally:
+        stream.close()  # stops the decoding thread at once if the pass ends early
+
+
+def _pass(
+    info: VideoInfo, rois: tuple[Roi, ...], params: SignalParams, stream: Iterator[np.ndarray], times_ms: list[float]
+) -> MotionSignals:
+    """The body of :func:`compute_signals`: calibrate on the first frames, then measure every frame."""
     calibration: list[np.ndarray] = []
     for frame in stream:
         calibration.append(frame)
@@ -418,7 +428,6 @@ def compute_signals(
         ]
         found = appearances([job.result() for job in pending], k, reservoir.scale)
     finally:
-        stream.close()  # stops the decoding thread at once if the pass ends early
         pool.shutdown(wait=True, cancel_futures=True)
 
     per_roi = [

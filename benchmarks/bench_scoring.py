@@ -1,17 +1,20 @@
 """Scoring speed relative to pure luma decoding, and peak memory for 1-min and 6-min videos.
 
-Run:  python benchmarks/bench_scoring.py [VIDEO ...]
+Run:  python benchmarks/bench_scoring.py [VIDEO ...] [--repeats N]
 
 Without arguments it generates synthetic FST videos (1 and 6 min, 3 animals) in a temporary
 folder. For each file it prints pure decode frames/s (every frame decoded to a luma plane and
 nothing else), scoring frames/s (``score_video``: decode + all motion signals + labels +
 summary, with the threshold scorer and with the default classifier, loaded once beforehand as a
-batch does) and their ratio, best of three alternating runs; then the peak resident memory of a
-fresh process that scores the file (default model), which must not grow with video length.
+batch does) and their ratio, best of ``--repeats`` (3) alternating runs; then the peak resident
+memory of a fresh process that scores the file (default model), which must not grow with video
+length. Wall-clock ratios need an otherwise idle machine: other processes on the cores change
+them more than most code changes do.
 """
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 import tempfile
@@ -54,7 +57,7 @@ def peak_rss_mib(path: Path, rois) -> float:
     return int(out.stdout.strip().splitlines()[-1]) / 1024.0
 
 
-def main(paths: list[str]) -> None:
+def main(paths: list[str], repeats: int = REPEATS) -> None:
     tmp = None
     jobs: list[tuple[Path, list | None]] = []
     if paths:
@@ -75,7 +78,7 @@ def main(paths: list[str]) -> None:
     for path, rois in jobs:
         for label, model in (("threshold", "threshold"), ("classifier", classifier)):
             decode_s, score_s, n = [], [], 0
-            for _ in range(REPEATS):
+            for _ in range(repeats):
                 n, t = decode_only(path)
                 decode_s.append(t)
                 score_s.append(score_only(path, rois, model))
@@ -86,4 +89,8 @@ def main(paths: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("videos", nargs="*", help="video files (default: synthetic 1- and 6-min FST videos, 3 animals)")
+    ap.add_argument("--repeats", type=int, default=REPEATS, help="alternating runs; the best of each is reported")
+    args = ap.parse_args()
+    main(args.videos, args.repeats)
