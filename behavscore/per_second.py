@@ -27,36 +27,46 @@ def n_bins(n_frames: int, fps: float) -> int:
 
 
 def _group_mean(values: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Mean over axis 1 of (groups, rows, columns) values, NaN and absent rows skipped.
+    """Mean over axis 0 of (rows, groups, columns) values, NaN and absent rows skipped.
 
     The sum runs over the rows in order with Kahan compensation, as pandas' grouped mean does,
     so the result is the same to the last bit.
     """
-    total = np.zeros((values.shape[0], values.shape[2]))
-    compensation = np.zeros_like(total)
-    count = np.zeros(total.shape, dtype=np.int64)
-    for i in range(values.shape[1]):
-        value = values[:, i, :]
-        ok = ~np.isnan(value) & present[:, i, None]
-        y = value - compensation
-        t = total + y
-        c = t - total - y
-        c[~np.isfinite(c)] = 0.0
-        compensation = np.where(ok, c, compensation)
-        total = np.where(ok, t, total)
-        count += ok
+    ok = ~np.isnan(values)
+    ok &= present[:, :, None]
+    total = np.zeros(values.shape[1:])
+    compensation, y, t, c = np.zeros_like(total), np.empty_like(total), np.empty_like(total), np.empty_like(total)
+    for i in range(values.shape[0]):
+        np.subtract(values[i], compensation, out=y)
+        np.add(total, y, out=t)
+        np.subtract(t, total, out=c)
+        c -= y
+        c[~np.isfinite(c)] = 0.0  # an infinite value: pandas restarts the compensation
+        np.copyto(compensation, c, where=ok[i])
+        np.copyto(total, t, where=ok[i])
+    count = ok.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / count, np.nan)
 
 
 def _group_median(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Median over axis 1 of (groups, rows) values where ``keep``, NaN skipped (NaN when none)."""
-    v = np.sort(np.where(keep, values, np.nan), axis=1)  # NaN sorts last
-    n = (~np.isnan(v)).sum(axis=1)
-    rows = np.arange(v.shape[0])
-    upper = v[rows, np.minimum(n // 2, v.shape[1] - 1)]
-    lower = v[rows, np.maximum(n // 2 - 1, 0)]
+    """Median over axis 0 of (rows, groups) values where ``keep``, NaN skipped (NaN when none)."""
+    v = np.sort(np.where(keep, values, np.nan), axis=0)  # NaN sorts last
+    n = (~np.isnan(v)).sum(axis=0)
+    groups = np.arange(v.shape[1])
+    upper = v[np.minimum(n // 2, v.shape[0] - 1), groups]
+    lower = v[np.maximum(n // 2 - 1, 0), groups]
     return np.where(n == 0, np.nan, np.where(n % 2 == 1, upper, (upper + lower) / 2))
+
+
+def _animal_index(animal: pd.Series, animals: list[str]) -> np.ndarray:
+    """Position of each row's animal in ``animals`` (-1 when not there)."""
+    n = len(animal) // max(1, len(animals))
+    if n * len(animals) == len(animal):  # the usual layout: one block of rows per animal, in order
+        blocks = np.repeat(np.asarray(animals, dtype=object), n)
+        if (animal.to_numpy(dtype=object) == blocks).all():
+            return np.repeat(np.arange(len(animals), dtype=np.int64), n)
+    return pd.Categorical(animal, categories=animals).codes.astype(np.int64)
 
 
 def per_second(signals: MotionSignals) -> pd.DataFrame:
@@ -92,7 +102,7 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
     t_s = (f["frame"].to_numpy() - lag / 2.0) / signals.fps
     second = np.floor(t_s).astype(np.int64)
     late = (t_s - second) >= 0.5
-    animal = pd.Categorical(f["animal"], categories=animals).codes.astype(np.int64)
+    animal = _animal_index(f["animal"], animals)
     keep = np.flatnonzero((second >= 0) & (second < n_bins(signals.n_frames, signals.fps)) & (animal >= 0))
     # Rows of one (animal, second) bin side by side; a stable sort keeps the frame order.
     key = animal[keep] * (int(second.max(initial=0)) + 1) + second[keep]
@@ -103,8 +113,9 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
     sizes = np.diff(np.r_[starts, key.size])
     width = int(sizes.max(initial=1))
     slot = np.arange(width)
-    present = slot[None, :] < sizes[:, None]
-    rows = keep[np.minimum(starts[:, None] + slot[None, :], max(key.size - 1, 0))] if key.size else np.zeros((0, width), np.int64)
+    # (row in bin, bin) tables: the k-th frame of every bin side by side.
+    present = slot[:, None] < sizes[None, :]
+    rows = keep[np.minimum(starts[None, :] + slot[:, None], max(key.size - 1, 0))] if key.size else np.zeros((width, 0), np.int64)
     cols = list(SIGNAL_NAMES)
     values = f[cols].to_numpy(dtype=np.float64)[rows]
     first = keep[starts] if key.size else np.zeros(0, np.int64)
