@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -11,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .bouts import runs
-from .features import FEATURE_NAMES, second_features
+from .features import FEATURE_NAMES, FRAME_MEASURES, second_features
 
 #: Class sets the classifier knows: 2-class (TST, FST) and 3-class FST.
 LABEL_SETS: dict[int, tuple[str, ...]] = {
@@ -53,6 +54,11 @@ def make_pipeline(
             ),
         ]
     )
+
+
+def _has_frame_measures(table: pd.DataFrame) -> bool:
+    """Whether a per-second table holds the waveform measures of ``add_frame_measures``."""
+    return all(m in table.columns for m in FRAME_MEASURES)
 
 
 def smooth_short_immobile(proba: np.ndarray, labels: Sequence[str], min_bout_s: float) -> np.ndarray:
@@ -119,7 +125,10 @@ class ClassifierScorer:
     -----
     The features (:func:`behavscore.features.second_features`) are computed inside
     :meth:`predict` from the per-second table, so the scorer drops into
-    ``score_signals`` exactly where the threshold scorer does.
+    ``score_signals`` exactly where the threshold scorer does. Pass the table with the
+    waveform measures of :func:`behavscore.features.add_frame_measures` joined on (as
+    ``score_signals`` and the training functions do): a model fitted with them warns when a
+    table lacks them, since it then tells a passive swing from a struggle less well.
     """
 
     def __init__(
@@ -208,7 +217,7 @@ class ClassifierScorer:
         pipe.fit(X.to_numpy()[labelled], known, **fit_params)
         self.pipeline_ = pipe
         self.feature_names_ = tuple(X.columns)
-        self.metadata_: dict[str, Any] = {}
+        self.metadata_: dict[str, Any] = {"frame_measures": _has_frame_measures(table)}
         return self
 
     @classmethod
@@ -239,6 +248,14 @@ class ClassifierScorer:
     def predict_proba(self, table: pd.DataFrame) -> pd.DataFrame:
         """Class probabilities per second (``p_<label>`` columns, same index), before any smoothing."""
         self._check_fitted()
+        if self.metadata_.get("frame_measures") and len(table) and not _has_frame_measures(table):
+            warnings.warn(
+                f"{self.name} was trained with the per-frame waveform measures but this per-second table lacks them; "
+                "passive swing will be told from struggling less well: pass "
+                "behavscore.features.add_frame_measures(per_second(signals), signals)",
+                UserWarning,
+                stacklevel=3,
+            )
         X = second_features(table)
         if len(X) == 0:
             return pd.DataFrame({f"p_{c}": np.zeros(0) for c in self._labels}, index=table.index)

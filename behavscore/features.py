@@ -1,9 +1,15 @@
-"""Per-second feature matrix for the trained classifier, computed from the per-second table alone."""
+"""Per-second feature matrix for the trained classifier; per-second measures of the per-frame motion waveform."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+from scipy.signal import welch
+
+if TYPE_CHECKING:
+    from .signals import MotionSignals
 
 #: Motion index (% of the animal's area) above which a second counts as *active* when the
 #: animal's own activity scale is measured (the threshold scorer's default absolute threshold).
@@ -20,11 +26,63 @@ SINCE_ACTIVE_CAP_S = 30
 #: Guard against division by zero in ratios.
 EPS = 1e-6
 
+#: Pendulum frequencies of a mouse hanging by its tail, Hz. The changed-pixel count follows the
+#: speed of the swing, which peaks twice per swing period, so the waveform measures look for a
+#: rhythm at twice these frequencies.
+PENDULUM_BAND_HZ = (0.8, 3.0)
+#: Rhythm assumed when an animal's own cannot be measured (too short a recording, too low a
+#: frame rate), Hz.
+DEFAULT_RHYTHM_HZ = 1.9
+#: Segment length (s) of the Welch spectrum that estimates each animal's rhythm.
+RHYTHM_SEGMENT_S = 5.12
+#: Window (s) of the periodicity measures (autocorrelation and coherence at the rhythm).
+PERIODICITY_WINDOW_S = 1.0
+#: Windows (s) of the trough measures (slowest / fastest frame in the window).
+TROUGH_WINDOWS_S = (0.5, 1.0)
+#: Half-width (s) of the window of the band-power share (second ±1 s).
+BAND_HALF_WIDTH_S = 1.0
+#: A silhouette measurement is rigid when its non-rigid change is below this share of the
+#: animal's area, %.
+RIGID_SHAPE_PCT = 1.0
+#: Sub-bins per second of the time-resolved waveform measures (5 = every 0.2 s).
+SUB_BINS = 5
+
 #: Per-second columns the features are computed from (``per_second`` output).
 REQUIRED_COLUMNS = ("animal", "second", "motion")
 
 #: Every feature, in matrix column order, with its unit and meaning.
 FEATURE_DOCS: dict[str, str] = {}
+
+#: Per-second measures of the per-frame waveform (:func:`frame_measures`), with their meaning;
+#: each is also a feature of the same name.
+FRAME_MEASURE_DOCS: dict[str, str] = {
+    "trough_ratio_0.5s": "median over the second's frames of min/(max + 1) changed pixels in the centred 0.5-s window: "
+    "near 0 when the body comes to rest at the turning points of a swing, ratio",
+    "trough_ratio_1s": "the same over the centred 1-s window, ratio",
+    "trough_ratio_back_0.5s": "the same over the 0.5 s up to each frame, ratio",
+    "trough_ratio_fwd_0.5s": "the same over the 0.5 s from each frame on, ratio",
+    "swing_autocorr": "median over the second's frames of the autocorrelation of changed pixels at half the animal's "
+    "rhythm period (swing_hz), centred 1-s window, -1 to 1",
+    "swing_autocorr_back": "the same over the 1 s up to each frame, -1 to 1",
+    "swing_autocorr_fwd": "the same over the 1 s from each frame on, -1 to 1",
+    "swing_coherence": "median over the second's frames of the amplitude of changed pixels at twice swing_hz (lock-in, "
+    "centred 1-s window) relative to their SD: near 1 for a steady swing, near 0 for aperiodic struggling, ratio",
+    "swing_coherence_back": "the same over the 1 s up to each frame, ratio",
+    "swing_coherence_fwd": "the same over the 1 s from each frame on, ratio",
+    "swing_band_share": "share of the power of changed pixels over second ±1 s in the pendulum band "
+    "(twice 0.8-3 Hz), fraction",
+    "rigid_share": "share of the second's silhouette measurements whose non-rigid change is below 1% of the animal's "
+    "area (the whole body moves as one), fraction",
+}
+# Time-resolved within the second: when the swing takes over from the struggle.
+for _k in range(SUB_BINS):
+    _when = f"{_k / SUB_BINS:.1f}-{(_k + 1) / SUB_BINS:.1f} s into the second"
+    FRAME_MEASURE_DOCS[f"swing_autocorr_fwd_{_k}"] = f"mean swing_autocorr_fwd of the frames {_when}, -1 to 1"
+    FRAME_MEASURE_DOCS[f"swing_coherence_fwd_{_k}"] = f"mean swing_coherence_fwd of the frames {_when}, ratio"
+    FRAME_MEASURE_DOCS[f"trough_ratio_fwd_{_k}"] = f"mean trough_ratio_fwd_0.5s of the frames {_when}, ratio"
+del _k, _when
+#: Per-second measures added by :func:`add_frame_measures`, in feature order.
+FRAME_MEASURES: tuple[str, ...] = tuple(FRAME_MEASURE_DOCS)
 
 
 def _doc(name: str, text: str) -> str:
@@ -83,6 +141,7 @@ def _register() -> list[str]:
         _doc("since_active_s", "seconds since the last second with motion_rel_active >= 1, capped at 30 s"),
         _doc("shape_decay_ratio", "shape_pct / mean shape_pct of the previous 3 s, ratio"),
     ]
+    names += [_doc(m, text) for m, text in FRAME_MEASURE_DOCS.items()]
     return names
 
 
@@ -211,6 +270,8 @@ def _one_animal(t: pd.DataFrame) -> dict[str, np.ndarray]:
     f["prev3_max_rel"] = prev_max
     f["since_active_s"] = _since(rel >= 1.0, SINCE_ACTIVE_CAP_S)
     f["shape_decay_ratio"] = np.clip(shape / (_previous(shape, DECAY_LOOKBACK_S, "mean") + 1.0), 0, 20)
+    for m in FRAME_MEASURES:
+        f[m] = _fill(_col(t, m))
     return f
 
 
@@ -224,7 +285,8 @@ def second_features(table: pd.DataFrame) -> pd.DataFrame:
         concatenated. Needs ``animal``, ``second`` and ``motion``; uses, when present, ``video``,
         ``shape_motion``, ``silhouette_motion``, ``diff_mean_dn``, ``motion_x_px``,
         ``motion_y_px``, ``motion_sd_x_px``, ``motion_sd_y_px``, ``animal_area_px``,
-        ``animal_x_px``, ``animal_y_px`` and ``animal_angle_deg``.
+        ``animal_x_px``, ``animal_y_px``, ``animal_angle_deg`` and the waveform measures
+        :data:`FRAME_MEASURES` (added by :func:`add_frame_measures`; 0 where absent).
 
     Returns
     -------
@@ -256,3 +318,220 @@ def second_features(table: pd.DataFrame) -> pd.DataFrame:
         out[positions[order]] = np.column_stack([f[n] for n in FEATURE_NAMES])
     out = np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
     return pd.DataFrame(out, index=table.index, columns=list(FEATURE_NAMES))
+
+
+# --- per-second measures of the per-frame waveform --------------------------------------------
+
+
+def _window_sum(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Sum of ``x[i + lo : i + hi + 1]`` for every ``i`` (the window clipped to the series)."""
+    n = x.size
+    c = np.concatenate([[0.0], np.cumsum(x)])
+    i = np.arange(n)
+    return c[np.clip(i + hi + 1, 0, n)] - c[np.clip(i + lo, 0, n)]
+
+
+def rhythm_hz(changed_px: np.ndarray, fps: float) -> float:
+    """An animal's movement rhythm: half the dominant frequency of its changed-pixel count.
+
+    Parameters
+    ----------
+    changed_px : numpy.ndarray
+        Changed pixels of every frame of one animal (NaN-free).
+    fps : float
+        Frame rate.
+
+    Returns
+    -------
+    float
+        Hz, within :data:`PENDULUM_BAND_HZ`; :data:`DEFAULT_RHYTHM_HZ` when the recording is
+        too short or its frame rate too low to measure it.
+
+    Notes
+    -----
+    The changed-pixel count of a swinging body follows the speed of the swing, which peaks twice
+    per period, so its Welch spectrum (segments of :data:`RHYTHM_SEGMENT_S`) peaks at twice the
+    pendulum frequency. Struggling drives the same pendulum, so the whole recording shows it.
+    """
+    lo, hi = 2 * PENDULUM_BAND_HZ[0], min(2 * PENDULUM_BAND_HZ[1], 0.5 * fps)
+    n_seg = int(round(RHYTHM_SEGMENT_S * fps))
+    if changed_px.size < n_seg or hi <= lo:
+        return DEFAULT_RHYTHM_HZ
+    f, power = welch(changed_px - changed_px.mean(), fs=fps, nperseg=n_seg)
+    band = (f >= lo) & (f <= hi)
+    if not band.any() or not np.isfinite(power[band]).all() or power[band].max() <= 0:
+        return DEFAULT_RHYTHM_HZ
+    return float(f[band][np.argmax(power[band])] / 2.0)
+
+
+def _autocorrelation(x: np.ndarray, lag: int, lo: int, hi: int) -> np.ndarray:
+    """Autocorrelation at ``lag`` frames of ``x`` in the window ``[i + lo, i + hi]`` of every frame."""
+    n = x.size
+    if lag >= n:
+        return np.zeros(n)
+    count = _window_sum(np.ones(n), lo, hi)
+    mean = _window_sum(x, lo, hi) / np.maximum(count, 1)
+    var = _window_sum(x * x, lo, hi) - count * mean * mean
+    head, tail = np.zeros(n), np.zeros(n)
+    head[: n - lag], tail[: n - lag] = x[: n - lag], x[lag:]
+    pairs = np.r_[np.ones(n - lag), np.zeros(lag)]
+    # pairs (t, t + lag) with t in [i + lo, i + hi - lag]
+    cov = (
+        _window_sum(head * tail, lo, hi - lag) - mean * _window_sum(head, lo, hi - lag)
+        - mean * _window_sum(tail, lo, hi - lag) + _window_sum(pairs, lo, hi - lag) * mean * mean
+    )
+    return np.where(var > EPS, cov / np.maximum(var, EPS), 0.0)
+
+
+def _coherence(x: np.ndarray, freq_hz: float, fps: float, lo: int, hi: int) -> np.ndarray:
+    """Lock-in amplitude of ``x`` at ``freq_hz`` in the window ``[i + lo, i + hi]``, relative to its SD."""
+    n = x.size
+    phase = 2 * np.pi * freq_hz * np.arange(n) / fps
+    c, s = np.cos(phase), np.sin(phase)
+    count = _window_sum(np.ones(n), lo, hi)
+    mean = _window_sum(x, lo, hi) / np.maximum(count, 1)
+    re = _window_sum(x * c, lo, hi) - mean * _window_sum(c, lo, hi)
+    im = _window_sum(x * s, lo, hi) - mean * _window_sum(s, lo, hi)
+    var = _window_sum(x * x, lo, hi) - count * mean * mean
+    return np.sqrt(re**2 + im**2) / np.sqrt(np.maximum(var * count / 2.0, EPS))
+
+
+def _trough(x: pd.Series, n: int, where: str) -> np.ndarray:
+    """min / (max + 1) of ``x`` over ``n`` + 1 frames centred on, ending at or starting at each frame."""
+    if where == "fwd":
+        r = x[::-1].rolling(n + 1, min_periods=1)
+        return (r.min() / (r.max() + 1.0)).to_numpy()[::-1]
+    r = x.rolling(n + 1, min_periods=1, center=where == "centre")
+    return (r.min() / (r.max() + 1.0)).to_numpy()
+
+
+def _band_share(x: np.ndarray, second: np.ndarray, fps: float) -> pd.Series:
+    """Share of the power of ``x`` over each second ±:data:`BAND_HALF_WIDTH_S` in twice the pendulum band.
+
+    ``second`` is the bin of each value, in frame order (never decreasing).
+    """
+    lo, hi = 2 * PENDULUM_BAND_HZ[0], 2 * PENDULUM_BAND_HZ[1]
+    bins = np.unique(second)
+    starts = np.searchsorted(second, bins - BAND_HALF_WIDTH_S, side="left")
+    ends = np.searchsorted(second, bins + BAND_HALF_WIDTH_S, side="right")
+    out = np.zeros(bins.size)
+    for k, (a, b) in enumerate(zip(starts, ends)):
+        v = x[a:b]
+        if v.size < fps:
+            continue
+        power = np.abs(np.fft.rfft((v - v.mean()) * np.hanning(v.size))) ** 2
+        f = np.fft.rfftfreq(v.size, d=1.0 / fps)
+        total = power[1:].sum()
+        out[k] = power[(f >= lo) & (f <= hi)].sum() / total if total > 0 else 0.0
+    return pd.Series(out, index=bins)
+
+
+def _animal_measures(frames: pd.DataFrame, second: np.ndarray, fps: float, area_px: float) -> pd.DataFrame:
+    """Waveform measures of one animal's frames (in frame order), one row per second."""
+    changed = pd.Series(frames["changed_px"].to_numpy(dtype=float)).ffill().bfill().fillna(0.0)
+    x = changed.to_numpy()
+    hz = rhythm_hz(x, fps)
+    window = max(2, int(round(PERIODICITY_WINDOW_S * fps)))
+    half = window // 2
+    lag = max(1, int(round(fps / (2.0 * hz))))
+    per_frame = {"second": second}
+    for w in TROUGH_WINDOWS_S:
+        per_frame[f"trough_ratio_{w:g}s"] = _trough(changed, max(1, int(round(w * fps))), "centre")
+    n_half = max(1, int(round(0.5 * fps)))
+    per_frame["trough_ratio_back_0.5s"] = _trough(changed, n_half, "back")
+    per_frame["trough_ratio_fwd_0.5s"] = _trough(changed, n_half, "fwd")
+    for suffix, (lo, hi) in {"": (-half, half), "_back": (-window, 0), "_fwd": (0, window)}.items():
+        per_frame[f"swing_autocorr{suffix}"] = _autocorrelation(x, lag, lo, hi)
+        per_frame[f"swing_coherence{suffix}"] = _coherence(x, 2.0 * hz, fps, lo, hi)
+    shape = frames["shape_change_px"].to_numpy(dtype=float)
+    measured = np.isfinite(shape) & frames["animal_x_px"].notna().to_numpy()
+    per_frame["rigid"] = np.where(measured, 100.0 * shape / area_px < RIGID_SHAPE_PCT, np.nan)
+    table = pd.DataFrame(per_frame)
+    by_second = table.groupby("second")
+    out = by_second[[c for c in table.columns if c not in ("second", "rigid")]].median()
+    out["rigid_share"] = by_second["rigid"].mean()
+    out["swing_band_share"] = _band_share(x, second, fps)
+    # Time-resolved within the second: when the swing takes over from the struggle.
+    t = table[["second", "trough_ratio_fwd_0.5s", "swing_autocorr_fwd", "swing_coherence_fwd"]].copy()
+    t["sub"] = np.clip(np.floor((frames["t_s"].to_numpy() - second) * SUB_BINS), 0, SUB_BINS - 1).astype(int)
+    sub = t.groupby(["second", "sub"]).mean().unstack("sub")
+    for k in range(SUB_BINS):
+        for name, col in (("swing_autocorr_fwd", "swing_autocorr_fwd"), ("swing_coherence_fwd", "swing_coherence_fwd"), ("trough_ratio_fwd", "trough_ratio_fwd_0.5s")):
+            out[f"{name}_{k}"] = sub[(col, k)] if (col, k) in sub.columns else np.nan
+    out["swing_hz"] = hz
+    return out
+
+
+def frame_measures(signals: "MotionSignals") -> pd.DataFrame:
+    """Per-second measures of the per-frame motion waveform that tell a passive swing from a struggle.
+
+    Parameters
+    ----------
+    signals : MotionSignals
+        Output of :func:`behavscore.signals.compute_signals`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``animal, second, swing_hz`` and :data:`FRAME_MEASURES` (meanings in
+        :data:`FRAME_MEASURE_DOCS`), one row per animal and 1-s bin, binned as
+        :func:`behavscore.per_second.per_second` bins.
+
+    Notes
+    -----
+    A body swinging passively from the tail after a struggle is a damped pendulum: its
+    changed-pixel count follows the speed of the swing, a rectified sine at twice the pendulum
+    frequency that dies away smoothly and falls almost to nothing at each turning point, and
+    the body keeps its shape. Struggling drives the same pendulum but irregularly, and the
+    flailing limbs keep pixels changing at every instant. The measures are therefore the
+    depth of the troughs (``trough_ratio_*``), the periodicity and coherence at the animal's own
+    rhythm (``swing_autocorr*``, ``swing_coherence*``; the rhythm ``swing_hz`` is estimated per
+    animal from the spectrum of its whole recording), the share of power in the pendulum band
+    (``swing_band_share``) and the share of rigid silhouette changes (``rigid_share``); windows
+    are in seconds, so the measures do not depend on the frame rate. Deterministic.
+    """
+    from .per_second import animal_area_px
+
+    fps = signals.fps
+    lag = signals.params.lag_frames(fps)
+    area = animal_area_px(signals)
+    tables = []
+    for roi in signals.rois:
+        frames = signals.frames[signals.frames["animal"] == roi.animal].sort_values("frame")
+        t_s = (frames["frame"].to_numpy() - lag / 2.0) / fps
+        second = np.floor(t_s).astype(np.int64)
+        m = _animal_measures(frames.assign(t_s=t_s), second, fps, area[roi.animal])
+        m = m[(m.index >= 0)].reset_index().rename(columns={"index": "second"})
+        m.insert(0, "animal", roi.animal)
+        tables.append(m)
+    columns = ["animal", "second", "swing_hz", *FRAME_MEASURES]
+    if not tables:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(tables, ignore_index=True)[columns]
+
+
+def add_frame_measures(table: pd.DataFrame, signals: "MotionSignals") -> pd.DataFrame:
+    """The per-second table with the waveform measures of :func:`frame_measures` joined on.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`behavscore.per_second.per_second` for ``signals``.
+    signals : MotionSignals
+        The per-frame signals the table was made from.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``table`` (same index and row order) with ``swing_hz`` and
+        :data:`FRAME_MEASURES` added (replaced when already present).
+    """
+    measures = frame_measures(signals)
+    keep = [c for c in table.columns if c not in measures.columns or c in ("animal", "second")]
+    out = table[keep].copy()
+    keys = pd.MultiIndex.from_arrays([out["animal"].astype(str).to_numpy(), out["second"].to_numpy()])
+    m = measures.set_index(["animal", "second"])
+    joined = m.reindex(keys)
+    for c in m.columns:
+        out[c] = joined[c].to_numpy()
+    return out

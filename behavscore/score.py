@@ -9,6 +9,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .features import add_frame_measures
 from .per_second import n_bins, per_second
 from .protocols import Protocol, get_protocol
 from .scorers import Scorer, resolve_scorer
@@ -36,7 +37,8 @@ class ScoreResult:
         Per-minute bins of the window.
     features : pandas.DataFrame
         The per-second feature table the scorer saw (motion, shape_motion, animal area and
-        position, ... per animal and second).
+        position, the waveform measures of :func:`behavscore.features.add_frame_measures`, ...
+        per animal and second).
     signals : MotionSignals
         The per-frame signals, for re-scoring without decoding again.
     protocol : Protocol
@@ -130,7 +132,7 @@ def score_signals(
     min_bout_s = scorer.min_bout_s
     proto, warnings = check_duration(signals, proto)
     proto = replace(proto, labels=tuple(scorer.labels))
-    table = per_second(signals)
+    table = add_frame_measures(per_second(signals), signals)
     present = animal_present(signals, table)
     predicted = scorer.predict(table)
     p_cols = [f"p_{c}" for c in scorer.labels]
