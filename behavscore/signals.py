@@ -203,75 +203,6 @@ def _silhouette_step(crop: np.ndarray, sil: Silhouette, last: tuple | None, out:
     return mask, mom
 
 
-#: Measure silhouettes in a thread beside the pass when OpenCV may use more than one thread.
-SILHOUETTES_BESIDE = True
-#: Sampled frames that may wait for the silhouette thread.
-SILHOUETTE_BACKLOG = 32
-
-
-class _Sampled:
-    """What is measured every ``silhouette_interval_s``: the frame's brightness and the
-    silhouette of each ROI, compared with the one before.
-
-    With ``SILHOUETTES_BESIDE`` (and ``cv2.getNumThreads() > 1``) the frames are measured in
-    order by one thread beside the pass (OpenCV releases the GIL), at most
-    ``SILHOUETTE_BACKLOG`` frames behind; otherwise at once in the calling thread. The values
-    are the same either way.
-
-    Parameters
-    ----------
-    measured : list of (j, box, Silhouette)
-        Index, rectangle (row and column slices of the frame) and silhouette cut of each ROI
-        in which an animal colour was found.
-    f : float
-        Scale of the measured frames.
-    """
-
-    def __init__(self, measured: list[tuple[int, tuple[slice, slice], Silhouette]], f: float):
-        self.measured, self.f = measured, f
-        self.last: dict[int, tuple | None] = {j: None for j, _, _ in measured}
-        beside = SILHOUETTES_BESIDE and cv2.getNumThreads() > 1
-        self.thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="silhouettes") if beside else None
-        self.waiting: collections.deque[tuple[int, concurrent.futures.Future]] = collections.deque()
-
-    def _of(self, frame: np.ndarray) -> tuple[float, list[tuple[int, np.ndarray]]]:
-        """Brightness, and columns 7-12 of each ROI, of one frame (frames must come in order)."""
-        measures = []
-        for j, box, sil in self.measured:
-            values = np.full(N_SIGNALS, np.nan)
-            self.last[j] = _silhouette_step(frame[box], sil, self.last[j], values, self.f)
-            measures.append((j, values[7:]))
-        return cv2.mean(frame)[0], measures
-
-    @staticmethod
-    def _store(rows: np.ndarray, n: int, measured: tuple[float, list[tuple[int, np.ndarray]]]) -> None:
-        brightness, measures = measured
-        rows[n, :, 6] = brightness
-        for j, values in measures:
-            rows[n, j, 7:] = values
-
-    def measure(self, n: int, frame: np.ndarray, rows: np.ndarray) -> None:
-        """Measure frame ``n``; its values (or earlier frames') land in ``rows``."""
-        if self.thread is None:
-            self._store(rows, n, self._of(frame))
-            return
-        self.waiting.append((n, self.thread.submit(self._of, frame)))
-        self._collect(rows, SILHOUETTE_BACKLOG)
-
-    def _collect(self, rows: np.ndarray, backlog: int) -> None:
-        while len(self.waiting) > backlog:
-            n, job = self.waiting.popleft()
-            self._store(rows, n, job.result())
-
-    def finish(self, rows: np.ndarray) -> None:
-        """Wait for every frame measured and put its values in ``rows``."""
-        self._collect(rows, 0)
-
-    def close(self) -> None:
-        if self.thread is not None:
-            self.thread.shutdown(wait=True, cancel_futures=True)
-
-
 #: Decoded frames that may wait for the pass, in bytes: enough for the decoder to keep going
 #: while the pass calibrates on the first frames.
 PREFETCH_BYTES = 16 * 2**20
@@ -443,7 +374,8 @@ def _pass(
     lag = params.lag_frames(info.fps)
     every = params.silhouette_frames(info.fps)
     history: collections.deque[np.ndarray] = collections.deque(maxlen=lag)
-    sampled_track = _Sampled([(j, crops[j], sil) for j, sil in enumerate(silhouettes) if sil is not None], f)
+    last_shape: list[tuple[np.ndarray, object] | None] = [None] * k
+    measured = [(j, crops[j], sil) for j, sil in enumerate(silhouettes) if sil is not None]
     n_px = [r.w * r.h for r in sr]
     per_roi_cut = [(j, inner[j], cutoffs[j], n_px[j], xs[j], ys[j]) for j in range(k)]
     absdiff, threshold, binary, count, total = cv2.absdiff, cv2.threshold, cv2.THRESH_BINARY, cv2.countNonZero, cv2.sumElems
@@ -466,6 +398,8 @@ def _pass(
             out = rows[n]
             # Positions, silhouettes and brightness every silhouette_interval_s; change every frame.
             sampled = n % every == 0
+            if sampled:
+                out[:, 6] = cv2.mean(frame)[0]
             part = frame[union]
             if len(history) == lag:
                 before = history[0]
@@ -480,12 +414,12 @@ def _pass(
                     if changed and sampled:
                         row[2:6] = _spread(mask, changed, x_axis, y_axis)
             if sampled:
-                sampled_track.measure(n, frame, rows)
+                for j, box, sil in measured:
+                    last_shape[j] = _silhouette_step(frame[box], sil, last_shape[j], out[j], f)
             history.append(part)
             n += 1
             if n == len(calibration):
                 calibration.clear()  # release the buffered frames once they are processed
-        sampled_track.finish(rows)
         check_constant_rate(info.path, times_ms, info.fps)
         # The decoder has finished: the kept frames not searched yet are searched on all threads.
         pending = [
@@ -495,7 +429,6 @@ def _pass(
         found = appearances([job.result() for job in pending], k, reservoir.scale)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        sampled_track.close()
 
     per_roi = [
         {

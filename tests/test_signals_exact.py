@@ -215,13 +215,6 @@ def test_pass_gives_the_reference_numbers(three_animals, protocol):
     assert s.frames["silhouette_change_px"].notna().any() and s.per_roi["animal_found"].all()
 
 
-def test_pass_gives_the_reference_numbers_with_silhouettes_in_its_own_thread(three_animals, monkeypatch):
-    import behavscore.signals
-
-    monkeypatch.setattr(behavscore.signals, "SILHOUETTES_BESIDE", False)
-    assert_same_pass(three_animals["tst"].path, rois_of(three_animals["tst"]))
-
-
 def test_pass_gives_the_reference_numbers_for_the_whole_frame(three_animals):
     assert_same_pass(three_animals["fst"].path)
 
