@@ -39,19 +39,32 @@ MIN_CONTRAST_DN = 25.0
 
 
 def median_u8(values: np.ndarray) -> float:
-    """``numpy.median`` of a uint8 array (any strides), from its histogram: the same value, faster.
+    """``numpy.median`` of a uint8 array (any strides), from counts of values: the same value, faster.
 
-    For an even count it is the mean of the two middle values, as NumPy computes it.
+    For an even count it is the mean of the two middle values, as NumPy computes it. Low
+    medians (frame-difference noise, local contrast) are found from a few counts of the values
+    above 0, 1, ...; others from the histogram.
     """
     n = values.size
     if n == 0 or n >= 1 << 24:  # float32 histogram counts are exact below 2**24
         return float(np.median(values))
+    upper_rank = n // 2
+    lower_rank = upper_rank if n % 2 else upper_rank - 1
+    lower = None
+    for level in range(3):
+        above = cv2.countNonZero(values if level == 0 else cv2.threshold(values, level, 1, cv2.THRESH_BINARY)[1])
+        at_most = n - above  # values <= level
+        if lower is None and at_most > lower_rank:
+            lower = level
+        if at_most > upper_rank:
+            return (lower + level) / 2.0 if n % 2 == 0 else float(level)
     counts = cv2.calcHist([values], [0], None, [256], [0, 256]).ravel().astype(np.int64)
     below = np.cumsum(counts)
-    upper = int(np.searchsorted(below, n // 2, side="right"))
+    upper = int(np.searchsorted(below, upper_rank, side="right"))
     if n % 2:
         return float(upper)
-    lower = int(np.searchsorted(below, n // 2 - 1, side="right"))
+    if lower is None:
+        lower = int(np.searchsorted(below, lower_rank, side="right"))
     return (lower + upper) / 2.0
 
 

@@ -277,14 +277,11 @@ class _Reservoir:
 
 def frames_table(rois: Sequence[Roi], data: np.ndarray) -> pd.DataFrame:
     """The per-frame signal table of :class:`MotionSignals` from a (frames, ROIs, signals) array."""
-    n = data.shape[0]
-    return pd.concat(
-        [
-            pd.DataFrame({"animal": r.animal, "frame": np.arange(n), **{c: data[:, j, i] for i, c in enumerate(SIGNAL_NAMES)}})
-            for j, r in enumerate(rois)
-        ],
-        ignore_index=True,
-    )
+    n, k = data.shape[0], len(rois)
+    table = pd.DataFrame(data.transpose(1, 0, 2).reshape(k * n, data.shape[2]), columns=list(SIGNAL_NAMES))
+    table.insert(0, "frame", np.tile(np.arange(n), k))
+    table.insert(0, "animal", pd.array(np.repeat(np.array([r.animal for r in rois], dtype=object), n), dtype="str"))
+    return table
 
 
 def compute_signals(

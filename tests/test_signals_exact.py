@@ -82,6 +82,15 @@ def ref_find_animal(frames, roi, scale):
     return True, float(np.median(areas[present])) / scale**2
 
 
+def ref_frames_table(rois, data):
+    n = data.shape[0]
+    return pd.concat(
+        [pd.DataFrame({"animal": r.animal, "frame": np.arange(n), **{c: data[:, j, i] for i, c in enumerate(SIGNAL_NAMES)}})
+         for j, r in enumerate(rois)],
+        ignore_index=True,
+    )
+
+
 def ref_signals(path, rois=None, params=SignalParams()):
     """The decoding pass, plainly: every frame in memory, every measurement its own call."""
     info = probe(path)
@@ -148,7 +157,7 @@ def ref_signals(path, rois=None, params=SignalParams()):
         found, area = ref_find_animal(small, sr[j], scale)
         per_roi.append({"animal": r.animal, "roi_x": r.x, "roi_y": r.y, "roi_w": r.w, "roi_h": r.h,
                         "noise_sd_dn": noise_sd[j], "cutoff_dn": cutoffs[j], "animal_area_px": area * px, "animal_found": found})
-    return frames_table(rois, rows), pd.DataFrame(per_roi)
+    return ref_frames_table(rois, rows), pd.DataFrame(per_roi)
 
 
 def ref_per_second(signals):
@@ -260,6 +269,14 @@ def test_decoded_frames_do_not_depend_on_decoder_threads(three_animals):
     assert all(np.array_equal(a, b) for a, b in zip(one, many))
 
 
+def test_frames_table_is_one_block_of_rows_per_roi():
+    rng = np.random.default_rng(4)
+    rois = [Roi(f"a{j}", 0, 0, 5, 5) for j in range(3)]
+    for n, k in ((50, 3), (50, 1), (0, 3)):
+        data = rng.normal(size=(n, k, N_SIGNALS))
+        pd.testing.assert_frame_equal(frames_table(rois[:k], data), ref_frames_table(rois[:k], data), check_exact=True)
+
+
 def test_reservoir_keeps_the_multiples_of_its_final_stride():
     for size in (1, 2, 3, 16):
         for n in range(0, 700, 7):
@@ -287,10 +304,15 @@ def test_reservoir_down_scales_the_same_whether_lazy_or_not():
 
 def test_median_u8_is_numpy_median():
     rng = np.random.default_rng(1)
-    for _ in range(300):
+    for trial in range(2000):
         h, w = rng.integers(1, 40, 2)
-        x = rng.integers(0, rng.integers(1, 256), (h, w), dtype=np.uint8)
-        x = x[::2] if rng.random() < 0.5 else x
+        if trial % 3 == 0:  # any levels: from the histogram
+            x = rng.integers(0, rng.integers(1, 256), (h, w), dtype=np.uint8)
+        elif trial % 3 == 1:  # mostly 0-2, as frame-difference noise: from counts
+            x = np.minimum(rng.geometric(rng.uniform(0.2, 0.95), (h, w)) - 1, 255).astype(np.uint8)
+        else:
+            x = rng.choice(np.array([0, 1, 2, 3, 200], np.uint8), (h, w), p=rng.dirichlet(np.ones(5)))
+        x = x[::2, ::3] if rng.random() < 0.3 else x
         assert median_u8(x) == float(np.median(x))
 
 
