@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 from typing import Any, Callable, Sequence
 
@@ -29,8 +30,8 @@ def run_tasks(
     tasks : sequence
         Picklable arguments, one per call.
     jobs : int
-        Local processes (1 = in this process), each with one decoder thread. Ignored with
-        ``scheduler``.
+        Local processes (1 = in this process), each on one core: one decoder thread, decoding
+        in the task's own thread, single-threaded OpenCV. Ignored with ``scheduler``.
     scheduler : str, optional
         Address of a Dask distributed scheduler (``tcp://host:8786``); the tasks run on its
         workers, which must see the same files (shared storage) at the same paths.
@@ -53,8 +54,9 @@ def run_tasks(
     if scheduler:
         _run_dask(fn, tasks, scheduler, done)
     elif jobs <= 1 or len(tasks) <= 1:
-        for i, task in enumerate(tasks):
-            done(i, fn(task))
+        with _one_core():
+            for i, task in enumerate(tasks):
+                done(i, fn(task))
     else:
         context = multiprocessing.get_context("spawn")  # decoding threads and fork do not mix
         workers = min(jobs, len(tasks))
@@ -66,13 +68,34 @@ def run_tasks(
 
 
 def _one_thread_each() -> None:
-    """Worker set-up: one decoder thread and single-threaded OpenCV, so workers do not compete for cores."""
+    """Worker set-up: each video on one core, so workers on different videos do not compete.
+
+    One FFmpeg decoder thread, decoding in the task's own thread (a background decoding
+    thread costs more in hand-overs than it saves once every core has its own video), and
+    single-threaded OpenCV.
+    """
     import cv2
 
     from .video import set_decoder_threads
 
     cv2.setNumThreads(1)
-    set_decoder_threads(1)
+    set_decoder_threads(1, background=False)
+
+
+@contextlib.contextmanager
+def _one_core():
+    """:func:`_one_thread_each` in this process for the duration, then the settings before it."""
+    import cv2
+
+    from .video import decoder_settings, set_decoder_threads
+
+    cv_threads, decoding = cv2.getNumThreads(), decoder_settings()
+    _one_thread_each()
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(cv_threads)
+        set_decoder_threads(*decoding)
 
 
 def _run_dask(fn, tasks, scheduler: str, done) -> None:

@@ -51,12 +51,33 @@ class VideoInfo:
         return self.n_frames_claimed / self.fps if self.fps > 0 else 0.0
 
 
-_DECODER = {"threads": 0}
+_DECODER = {"threads": 0, "background": True}
 
 
-def set_decoder_threads(n: int) -> None:
-    """Threads FFmpeg may use to decode one video in this process (0 = FFmpeg's own choice)."""
+def set_decoder_threads(n: int, background: bool = True) -> None:
+    """How a video is decoded in this process.
+
+    Parameters
+    ----------
+    n : int
+        Threads FFmpeg may use to decode one video (0 = FFmpeg's own choice).
+    background : bool
+        Whether a signal pass decodes in a thread of its own beside the per-frame work (a
+        single video then uses more than one core), or in the pass's own thread (one core:
+        what each batch worker does, so that workers on different videos do not compete).
+    """
     _DECODER["threads"] = int(n)
+    _DECODER["background"] = bool(background)
+
+
+def decoder_settings() -> tuple[int, bool]:
+    """The current ``(n, background)`` of :func:`set_decoder_threads` (``n`` = 0 when never set)."""
+    return _DECODER["threads"], _DECODER["background"]
+
+
+def decode_in_background() -> bool:
+    """Whether a signal pass decodes in a thread of its own (see :func:`set_decoder_threads`)."""
+    return _DECODER["background"]
 
 
 def _cores() -> int:

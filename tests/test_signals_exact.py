@@ -22,7 +22,8 @@ from behavscore.signals import (
     HALF_RES_MIN_SIDE_PX, N_SIGNALS, SIGNAL_NAMES, MotionSignals, Roi, SignalParams, _Reservoir, _scaled,
     compute_signals, frames_table, whole_frame_roi,
 )
-from behavscore.video import iter_luma, probe
+from behavscore.executors import _one_core
+from behavscore.video import decoder_settings, iter_luma, probe
 
 from conftest import write_video
 
@@ -256,6 +257,15 @@ def test_pass_gives_the_reference_numbers_on_the_samples(protocol):
     for video, rows in cohort.groupby("video"):
         rois = [Roi(str(r.animal), r.roi_x, r.roi_y, r.roi_w, r.roi_h) for r in rows.itertuples()]
         assert_same_pass(SAMPLES / protocol / video, rois)
+
+
+def test_pass_on_one_core_gives_the_reference_numbers(three_animals):
+    # What every batch worker runs: one decoder thread, decoding in the pass's own thread.
+    before = decoder_settings(), cv2.getNumThreads()
+    with _one_core():
+        assert decoder_settings() == (1, False) and cv2.getNumThreads() == 1
+        assert_same_pass(three_animals["tst"].path, rois_of(three_animals["tst"]))
+    assert (decoder_settings(), cv2.getNumThreads()) == before  # this process's settings are back
 
 
 # --- pieces -------------------------------------------------------------------------------------

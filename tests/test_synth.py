@@ -152,6 +152,18 @@ def test_rois_follow_the_output_scale(tmp_path):
         assert x + w <= 240 and y + h <= 100
 
 
+def test_upscaled_video_keeps_the_animals_in_their_rois(tmp_path):
+    # Above 1 the scene is upsampled (lab-camera frame sizes for throughput benchmarks).
+    video = generate_video(tmp_path / "big.mp4", "tst", seed=1, seconds=1.0, animals=2, scale=2.3)
+    small = generate_video(tmp_path / "small.mp4", "tst", seed=1, seconds=1.0, animals=2)
+    assert video.frame_size == (round(small.frame_size[0] * 2.3), round(small.frame_size[1] * 2.3))
+    xy = video.frames[["centroid_x", "centroid_y"]].to_numpy()
+    ratio = np.array(video.frame_size) / np.array(small.frame_size)
+    np.testing.assert_allclose(xy, (small.frames[["centroid_x", "centroid_y"]].to_numpy() + 0.5) * ratio - 0.5, atol=1e-9)
+    for _, x, y, w, h in video.rois:
+        assert x + w <= video.frame_size[0] and y + h <= video.frame_size[1]
+
+
 def test_fst_active_seconds_change_many_more_pixels_than_floating(fst_motion):
     mean = fst_motion.groupby("detail")["changed"].mean()
     still = fst_motion.loc[fst_motion["detail"] == "float", "changed"].mean()
@@ -326,7 +338,7 @@ def test_cohort_with_more_animals_spans_all_dose_groups(tmp_path):
         ({"treatment_effects": [{"treatment": "aspirin"}]}, "treatment"),
         ({"treatment_effects": [{"dose_mg_kg": -5.0}]}, "dose"),
         ({"treatment_effects": [{}, {}]}, "treatment_effects"),
-        ({"scale": 2.0}, "scale"),
+        ({"scale": 3.5}, "scale"),
         ({"animal_ids": ["x"], "animals": 2}, "animal_ids"),
     ],
 )
