@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .repeats import repeated_frames
 from .signals import SIGNAL_NAMES, MotionSignals
 
 #: Animal area assumed, as a fraction of the ROI, when no animal-like blob could be measured.
@@ -88,6 +89,9 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
         pixels, as % of the animal's area (``changed_px`` is their mean); ``motion_early`` and
         ``motion_late`` are the same over the first and the second half of the second.
         A trailing bin holding fewer than half a second of video is dropped (see :func:`n_bins`).
+        Frames that repeat the frame before (a camera padding a slower capture, see
+        :func:`behavscore.repeats.repeated_frames`) are left out of the means and medians;
+        ``n_frames`` counts every frame of the bin.
 
     Notes
     -----
@@ -116,6 +120,10 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
     # (row in bin, bin) tables: the k-th frame of every bin side by side.
     present = slot[:, None] < sizes[None, :]
     rows = keep[np.minimum(starts[None, :] + slot[:, None], max(key.size - 1, 0))] if key.size else np.zeros((width, 0), np.int64)
+    repeated = repeated_frames(signals)
+    if repeated.any():
+        fresh = present & ~repeated[f["frame"].to_numpy(dtype=np.int64)[rows]]
+        present = np.where(fresh.any(axis=0), fresh, present)  # a bin of repeats only keeps them all
     cols = list(SIGNAL_NAMES)
     values = f[cols].to_numpy(dtype=np.float64)[rows]
     first = keep[starts] if key.size else np.zeros(0, np.int64)

@@ -12,6 +12,7 @@ import pandas as pd
 from .features import add_frame_measures
 from .per_second import n_bins, per_second
 from .protocols import Protocol, get_protocol
+from .repeats import repeat_warning, repeated_frames
 from .scorers import Scorer, resolve_scorer
 from .signals import MotionSignals, Roi, SignalParams, compute_signals
 from .summary import per_minute, summarise_animal
@@ -131,6 +132,9 @@ def score_signals(
     scorer = resolve_scorer(model, proto.name)
     min_bout_s = scorer.min_bout_s
     proto, warnings = check_duration(signals, proto)
+    repeats = repeat_warning(signals, repeated_frames(signals))
+    if repeats:
+        warnings.append(repeats)
     proto = replace(proto, labels=tuple(scorer.labels))
     table = add_frame_measures(per_second(signals), signals)
     present = animal_present(signals, table)

@@ -17,6 +17,7 @@ import pytest
 
 from behavscore.appearance import MAX_AREA_FRACTION, MIN_AREA_FRACTION, MIN_CONTRAST_DN, Silhouette, median_u8
 from behavscore.per_second import animal_area_px, n_bins, per_second
+from behavscore.repeats import repeated_frames
 from behavscore.shape import nonrigid_change_px, silhouette_moments
 from behavscore.signals import (
     HALF_RES_MIN_SIDE_PX, N_SIGNALS, SIGNAL_NAMES, MotionSignals, Roi, SignalParams, _Reservoir, _scaled,
@@ -162,15 +163,19 @@ def ref_signals(path, rois=None, params=SignalParams()):
 
 
 def ref_per_second(signals):
-    """1-s bins with pandas groupby."""
+    """1-s bins with pandas groupby; frames repeated by the camera left out, unless a bin has only those."""
     f = signals.frames
     lag = signals.params.lag_frames(signals.fps)
     second = np.floor((f["frame"].to_numpy() - lag / 2.0) / signals.fps).astype(np.int64)
+    n_frames = f.groupby([f["animal"].to_numpy(), second], sort=False).size()
+    new = pd.Series(~repeated_frames(signals)[f["frame"].to_numpy()], index=f.index)
+    use = (new | ~new.groupby([f["animal"].to_numpy(), second]).transform("any")).to_numpy()
+    f, second = f[use], second[use]
     cols = list(SIGNAL_NAMES)
     grouped = f[cols].assign(animal=f["animal"].to_numpy(), second=second).groupby(["animal", "second"], sort=False)
     out = grouped.mean()
     out["changed_median_px"] = grouped["changed_px"].median()
-    out["n_frames"] = grouped.size()
+    out["n_frames"] = n_frames.rename_axis(["animal", "second"]).reindex(out.index)
     t_s = (f["frame"].to_numpy() - lag / 2.0) / signals.fps
     late = (t_s - second) >= 0.5
     halves = f[["changed_px"]].assign(animal=f["animal"].to_numpy(), second=second, late=late)

@@ -1,0 +1,102 @@
+"""Frames repeated by a camera that captured fewer frames than its file holds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from behavscore import repeats
+from behavscore.per_second import per_second
+from behavscore.repeats import gap_frames, repeated_frames
+from behavscore.score import score_signals
+from behavscore.signals import Roi, compute_signals
+from behavscore.video import iter_luma
+
+from conftest import write_video
+
+
+def test_gaps_are_short_still_runs_between_moving_frames():
+    change = np.array([0, 0, 9, 0, 8, 8, 0, 0, 7, 0, 0, 0, 6, 1, 6, 5, 0])
+    gap = gap_frames(change)
+    # Single and double gaps between changing frames; not the still start, not a run of three,
+    # not a frame that changes by more than 5 % of its neighbours, not the unfinished end.
+    assert np.flatnonzero(gap).tolist() == [3, 6, 7]
+
+
+@pytest.fixture(scope="module")
+def padded(tmp_path_factory):
+    """A synthetic TST video and the same scene as a 20-frames/s camera padded to 30 frames/s."""
+    from behavscore.synth import generate_video
+
+    out = tmp_path_factory.mktemp("repeats")
+    video = generate_video(out / "tst.mp4", "tst", seed=11, seconds=20, animals=2, fps=20)
+    frames = list(iter_luma(video.path))
+    padded_frames, is_repeat = [], []
+    for i, frame in enumerate(frames):  # every other captured frame is written twice: 3 per 2
+        padded_frames.append(frame)
+        is_repeat.append(False)
+        if i % 2 == 1:
+            padded_frames.append(frame)
+            is_repeat.append(True)
+    path = write_video(out / "padded.mp4", padded_frames, fps=30)
+    rois = [Roi(*r) for r in video.rois]
+    return {"video": video, "rois": rois, "path": path, "is_repeat": np.array(is_repeat)}
+
+
+def test_repeated_frames_of_a_padded_file_are_found(padded):
+    signals = compute_signals(padded["path"], padded["rois"])
+    found = repeated_frames(signals)
+    truth = padded["is_repeat"][: signals.n_frames]
+    precision = truth[found].mean()
+    recall = found[truth].mean()
+    assert precision >= 0.95, precision
+    assert recall >= 0.6, recall  # repeats while both animals hang still look like stillness
+    warning = next(w for w in score_signals(signals, "tst", "threshold", window=(0, 20)).warnings if "repeat" in w)
+    assert "padded.mp4" in warning and "frames/s" in warning
+
+
+def test_leaving_repeats_out_brings_motion_back_to_the_new_frames(padded, monkeypatch):
+    original = per_second(compute_signals(padded["video"].path, padded["rois"]))
+    signals = compute_signals(padded["path"], padded["rois"])
+    fixed = per_second(signals)
+    monkeypatch.setattr(repeats, "MIN_GAP_SHARE", np.inf)  # take no frame for a repeat
+    naive = per_second(signals)
+    key = ["animal", "second"]
+    both = original.merge(fixed, on=key, suffixes=("", "_fixed")).merge(naive, on=key, suffixes=("", "_naive"))
+    moving = both[both["motion"] > 5]
+    assert len(moving) >= 10
+    # The padded file's new frames differ over 1/20 s, as the original's frames do.
+    error_fixed = (moving["motion_fixed"] - moving["motion"]).abs().median()
+    error_naive = (moving["motion_naive"] - moving["motion"]).abs().median()
+    assert error_fixed < 0.5 * error_naive, (error_fixed, error_naive)
+
+
+def test_a_file_of_new_frames_has_no_repeats(tmp_path):
+    from behavscore.synth import generate_video
+
+    for protocol in ("fst", "tst"):
+        video = generate_video(tmp_path / f"{protocol}.mp4", protocol, seed=12, seconds=20, animals=3)
+        signals = compute_signals(video.path, [Roi(*r) for r in video.rois])
+        assert not repeated_frames(signals).any()
+        assert not any("repeat" in w for w in score_signals(signals, protocol, "threshold", window=(0, 20)).warnings)
+
+
+def test_only_consecutive_frame_differences_are_checked(padded):
+    from behavscore.signals import SignalParams
+
+    signals = compute_signals(padded["path"], padded["rois"], SignalParams(diff_lag_s=0.2))
+    assert not repeated_frames(signals).any()
+
+
+def test_real_padded_camera_repeats_match_the_tracker(reference_video):
+    # The open-field camera repeats about 2 frames in 5: the independent tracker's centroid
+    # does not move on exactly those frames.
+    signals = compute_signals(reference_video / "tracktor_open_field.mp4")
+    found = repeated_frames(signals)
+    tracked = pd.read_csv(reference_video / "tracktor_open_field.tracked.csv")
+    xy = tracked[["pos_x", "pos_y"]].to_numpy()
+    still = np.r_[False, np.hypot(*np.diff(xy, axis=0).T) < 0.01]
+    n = min(len(still), found.size)
+    assert 0.25 <= found.mean() <= 0.45, found.mean()
+    assert still[:n][found[:n]].mean() >= 0.95
