@@ -44,13 +44,19 @@ DUNNETT_ATTEMPTS = 5
 
 
 def _dunnett(samples, control, rng):
-    """scipy's Dunnett test with a fixed random stream when ``rng`` is given (reproducible p)."""
-    if rng is None:
-        return stats.dunnett(*samples, control=control)
-    try:
-        return stats.dunnett(*samples, control=control, rng=rng)
-    except TypeError:  # scipy < 1.15 names it random_state
-        return stats.dunnett(*samples, control=control, random_state=rng)
+    """scipy's Dunnett test with a fixed random stream when ``rng`` is given (reproducible p).
+
+    scipy's "precision loss" warning for a group whose values are (nearly) all equal is
+    silenced: such a group's variance is zero, which is what the pooled variance then uses.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Precision loss occurred in moment calculation", category=RuntimeWarning)
+        if rng is None:
+            return stats.dunnett(*samples, control=control)
+        try:
+            return stats.dunnett(*samples, control=control, rng=rng)
+        except TypeError:  # scipy < 1.15 names it random_state
+            return stats.dunnett(*samples, control=control, random_state=rng)
 
 
 def _dunnett_with_ci(samples, control, rng, level):

@@ -47,3 +47,16 @@ def test_same_seed_same_p_values():
     first = compare_to_reference(df, "value", "group", "v")
     second = compare_to_reference(df, "value", "group", "v")
     pd.testing.assert_frame_equal(first, second)
+
+
+def test_groups_of_equal_values_are_compared_without_warnings():
+    # Two vehicle animals both immobile for 18.5 s: a zero within-group variance is data, not
+    # a numerical problem to print on the user's screen.
+    df = pd.DataFrame({"group": ["vehicle"] * 2 + ["low"] * 2 + ["high"] * 2,
+                       "immobility_s": [18.5, 18.5, 18.0, 19.0, 9.0, 10.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = compare_to_reference(df, "immobility_s", "group", "vehicle")
+    high = out[out["group"] == "high"].iloc[0]
+    assert high["difference"] == pytest.approx(-9.0)
+    assert high["p_value"] < 0.05
