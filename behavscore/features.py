@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy.signal import welch
 
 if TYPE_CHECKING:
     from .signals import MotionSignals
@@ -357,6 +356,8 @@ def rhythm_hz(changed_px: np.ndarray, fps: float) -> float:
     n_seg = int(round(RHYTHM_SEGMENT_S * fps))
     if changed_px.size < n_seg or hi <= lo:
         return DEFAULT_RHYTHM_HZ
+    from scipy.signal import welch  # here, not at the top: importing scipy.signal takes ~1 s
+
     f, power = welch(changed_px - changed_px.mean(), fs=fps, nperseg=n_seg)
     band = (f >= lo) & (f <= hi)
     if not band.any() or not np.isfinite(power[band]).all() or power[band].max() <= 0:
