@@ -31,7 +31,8 @@ def run_tasks(
         Picklable arguments, one per call.
     jobs : int
         Local processes (1 = in this process), each on one core: one decoder thread, decoding
-        in the task's own thread, single-threaded OpenCV. Ignored with ``scheduler``.
+        in the task's own thread, single-threaded OpenCV. A single task with ``jobs > 1`` runs
+        in this process with its own decoding threads. Ignored with ``scheduler``.
     scheduler : str, optional
         Address of a Dask distributed scheduler (``tcp://host:8786``); the tasks run on its
         workers, which must see the same files (shared storage) at the same paths.
@@ -54,7 +55,8 @@ def run_tasks(
     if scheduler:
         _run_dask(fn, tasks, scheduler, done)
     elif jobs <= 1 or len(tasks) <= 1:
-        with _one_core():
+        # One job: one core. One task with several jobs allowed: it may use them all.
+        with _one_core() if jobs <= 1 else contextlib.nullcontext():
             for i, task in enumerate(tasks):
                 done(i, fn(task))
     else:
