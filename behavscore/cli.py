@@ -196,7 +196,7 @@ def batch(
     model: str = Model,
     lag_s: float = LagS,
     strict: bool = typer.Option(False, "--strict", help="Exit with status 1 when any animal could not be scored."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Videos scored in parallel, one process each (0 = one per CPU core)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Videos scored in parallel, one process and one core each (0 = one per CPU core)."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Keep each video's motion signals in OUT/cache, so a rerun (after an interruption, or with another threshold, window or model) decodes only what is missing."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a Dask scheduler (tcp://host:8786) to score on a cluster; workers must see the videos and OUT at the same paths. Needs: pip install 'behavscore[dask]'."),
     group: Optional[List[str]] = typer.Option(None, "--group", help="Cohort column(s) defining treatment groups; repeat for several (e.g. --group treatment --group dose_mg_kg). Default: a treatment-like column and a dose* column when present."),
