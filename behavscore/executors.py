@@ -62,14 +62,14 @@ def run_tasks(
     else:
         context = multiprocessing.get_context("spawn")  # decoding threads and fork do not mix
         workers = min(jobs, len(tasks))
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread_each) as pool:
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_one_core_each) as pool:
             futures = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
             for future in concurrent.futures.as_completed(futures):
                 done(futures[future], future.result())
     return outcomes
 
 
-def _one_thread_each() -> None:
+def _one_core_each() -> None:
     """Worker set-up: each video on one core, so workers on different videos do not compete.
 
     One FFmpeg decoder thread, decoding in the task's own thread (a background decoding
@@ -86,13 +86,13 @@ def _one_thread_each() -> None:
 
 @contextlib.contextmanager
 def _one_core():
-    """:func:`_one_thread_each` in this process for the duration, then the settings before it."""
+    """:func:`_one_core_each` in this process for the duration, then the settings before it."""
     import cv2
 
     from .video import decoder_settings, set_decoder_threads
 
     cv_threads, decoding = cv2.getNumThreads(), decoder_settings()
-    _one_thread_each()
+    _one_core_each()
     try:
         yield
     finally:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .appearance import Silhouette, animal_boxes, appearances, blob_areas_px, calibrate_silhouette, median_u8
 from .shape import nonrigid_change_px, silhouette_moments
-from .video import MIN_FRAMES, VideoError, VideoInfo, check_constant_rate, decode_in_background, iter_luma, pass_decoder_threads, probe
+from .video import MIN_FRAMES, VideoError, VideoInfo, check_constant_rate, decoder_settings, iter_luma, pass_decoder_threads, probe
 
 
 #: Per-frame signals, in this order in the pass's array.
@@ -323,7 +323,8 @@ def compute_signals(
     rois = tuple(rois) if rois else (whole_frame_roi(info, info.path.stem),)
     check_rois(rois, info)
     times_ms: list[float] = []  # each frame's time as the file states it
-    prefetch = prefetch_frames(info) if decode_in_background() else 0
+    _, background = decoder_settings()
+    prefetch = prefetch_frames(info) if background else 0  # 0: decode in this thread
     stream = iter_luma(info.path, info, prefetch=prefetch, threads=pass_decoder_threads(), times_ms=times_ms)
 
     try:

@@ -75,11 +75,6 @@ def decoder_settings() -> tuple[int, bool]:
     return _DECODER["threads"], _DECODER["background"]
 
 
-def decode_in_background() -> bool:
-    """Whether a signal pass decodes in a thread of its own (see :func:`set_decoder_threads`)."""
-    return _DECODER["background"]
-
-
 def _cores() -> int:
     """CPU cores this process may run on."""
     try:
