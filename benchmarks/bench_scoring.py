@@ -4,7 +4,7 @@ Run:  python benchmarks/bench_scoring.py [VIDEO ...] [--repeats N]
 
 Without arguments it generates synthetic FST videos (1 and 6 min, 3 animals) in a temporary
 folder. For each file it prints pure decode frames/s (every frame decoded to a luma plane and
-nothing else), scoring frames/s (``score_video``: decode + all motion signals + labels +
+nothing else; also with only the decoder threads the scoring pass uses), scoring frames/s (``score_video``: decode + all motion signals + labels +
 summary, with the threshold scorer and with the default classifier, loaded once beforehand as a
 batch does) and their ratio, best of ``--repeats`` (3) alternating runs; then the peak resident
 memory of a fresh process that scores the file (default model), which must not grow with video
@@ -24,11 +24,12 @@ from pathlib import Path
 REPEATS = 3
 
 
-def decode_only(path: Path) -> tuple[int, float]:
+def decode_only(path: Path, threads: int | None = None) -> tuple[int, float]:
+    """Frames and seconds to decode every luma plane (FFmpeg's own thread count by default)."""
     from behavscore.video import iter_luma
 
     t0 = time.perf_counter()
-    n = sum(1 for _ in iter_luma(path))
+    n = sum(1 for _ in iter_luma(path, threads=threads))
     return n, time.perf_counter() - t0
 
 
@@ -74,16 +75,22 @@ def main(paths: list[str], repeats: int = REPEATS) -> None:
     t0 = time.perf_counter()
     classifier = resolve_scorer("default", "tst")
     print(f"loading and verifying the default TST model (once per batch): {time.perf_counter() - t0:.2f} s")
-    print(f"{'file':24s} {'frames':>7s} {'decode f/s':>11s} {'scorer':>10s} {'score f/s':>10s} {'ratio':>6s} {'peak MiB':>9s}")
+    from behavscore.video import pass_decoder_threads
+
+    threads = pass_decoder_threads()
+    print(f"ratio = scoring time / pure decode time; 'pass dec' = pure decoding with the {threads} decoder thread(s) "
+          "the scoring pass gives FFmpeg (the other cores do the per-frame work)")
+    print(f"{'file':24s} {'frames':>7s} {'decode f/s':>11s} {'pass dec':>9s} {'scorer':>10s} {'score f/s':>10s} {'ratio':>6s} {'peak MiB':>9s}")
     for path, rois in jobs:
         for label, model in (("threshold", "threshold"), ("classifier", classifier)):
-            decode_s, score_s, n = [], [], 0
+            decode_s, pass_decode_s, score_s, n = [], [], [], 0
             for _ in range(repeats):
                 n, t = decode_only(path)
                 decode_s.append(t)
+                pass_decode_s.append(decode_only(path, threads)[1])
                 score_s.append(score_only(path, rois, model))
             d, s = min(decode_s), min(score_s)
-            print(f"{path.name:24s} {n:7d} {n / d:11.0f} {label:>10s} {n / s:10.0f} {s / d:6.2f} {peak_rss_mib(path, rois):9.1f}")
+            print(f"{path.name:24s} {n:7d} {n / d:11.0f} {n / min(pass_decode_s):9.0f} {label:>10s} {n / s:10.0f} {s / d:6.2f} {peak_rss_mib(path, rois):9.1f}")
     if tmp:
         tmp.cleanup()
 
