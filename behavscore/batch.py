@@ -105,6 +105,7 @@ class VideoOutcome:
             "signals": ("decoded" if self.decoded else "cache") if signals is not None else None,
             "frames_decoded": signals.n_frames if signals is not None else None,
             "fps": signals.fps if signals is not None else None,
+            "warnings": list(self.result.warnings) if self.result is not None else [],
         }
 
 

@@ -177,7 +177,7 @@ def score(
     (out / "qc").mkdir(exist_ok=True)
     plot_qc(result.seconds, result.protocol, out / "qc" / f"{video.stem}.png", _thresholds(result), video.name)
     params = {"command": "score", "protocol": result.protocol, "scorer": _describe(scorer), "rois": rois, "signals": result.signals.params, "per_roi": result.signals.per_roi.to_dict("records")}
-    write_provenance(out, params, [{"path": video.name, "sha256": sha256_file(video), "bytes": video.stat().st_size, "frames_decoded": result.signals.n_frames, "fps": result.signals.fps}])
+    write_provenance(out, params, [{"path": video.name, "sha256": sha256_file(video), "bytes": video.stat().st_size, "frames_decoded": result.signals.n_frames, "fps": result.signals.fps, "warnings": result.warnings}])
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {escape(w)}")
     out_console.print(_summary_table(result.summary, f"{video.name} — {result.protocol.name.upper()} {result.protocol.window_start_s:g}–{result.protocol.window_end_s:g} s"))

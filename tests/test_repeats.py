@@ -100,3 +100,14 @@ def test_real_padded_camera_repeats_match_the_tracker(reference_video):
     n = min(len(still), found.size)
     assert 0.25 <= found.mean() <= 0.45, found.mean()
     assert still[:n][found[:n]].mean() >= 0.95
+
+
+def test_repeats_are_reported_and_recorded_by_a_batch(padded, tmp_path):
+    from behavscore.batch import score_cohort
+    from behavscore.cohort import read_cohort
+
+    rows = [{"video": str(padded["path"]), "animal": r.animal, "roi_x": r.x, "roi_y": r.y, "roi_w": r.w, "roi_h": r.h} for r in padded["rois"]]
+    pd.DataFrame(rows).to_csv(tmp_path / "cohort.csv", index=False)
+    result = score_cohort(read_cohort(tmp_path / "cohort.csv"), "tst", "threshold", window=(0, 20))
+    assert any("repeat the frame before" in w for w in result.warnings)
+    assert any("repeat the frame before" in w for w in result.outcomes[0].provenance()["warnings"])
