@@ -68,8 +68,53 @@ def median_u8(values: np.ndarray) -> float:
     return (lower + upper) / 2.0
 
 
-def _largest_blob(crop: np.ndarray) -> tuple[np.ndarray, int, int] | None:
-    """Labels, label and pixel count of the largest animal-sized compact contrasting blob, or None."""
+#: Smallest blob, as a fraction of the ROI, taken for an animal that is seen to move (a mouse in
+#: a whole open field): a blob that moves is no speck of dirt.
+MIN_MOVING_AREA_FRACTION = 0.001
+#: A pixel has moved when its luma differs from the median of the sampled frames by more than
+#: this many levels.
+MOVED_DN = MIN_CONTRAST_DN
+#: A blob moves (in one frame), or ever moves (over the sampled frames), when at least this share
+#: of its pixels does.
+MOVED_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Blobs:
+    """Compact contrasting regions of one crop, labelled.
+
+    Attributes
+    ----------
+    labels : numpy.ndarray
+        int32 label image, 0 = background.
+    areas_px : numpy.ndarray
+        Pixel count of each label (index 0: background).
+    """
+
+    labels: np.ndarray
+    areas_px: np.ndarray
+
+    def largest(self) -> int | None:
+        """Label of the largest region when it is animal-sized, else None."""
+        if self.areas_px.size <= 1:
+            return None
+        best = 1 + int(np.argmax(self.areas_px[1:]))
+        share = self.areas_px[best] / self.labels.size
+        return best if MIN_AREA_FRACTION <= share <= MAX_AREA_FRACTION else None
+
+    def share_of(self, pixels: np.ndarray) -> np.ndarray:
+        """For each label, the share of its pixels that are set in the boolean image ``pixels``."""
+        hits = np.bincount(self.labels.ravel(), weights=pixels.ravel(), minlength=self.areas_px.size)
+        return hits / np.maximum(self.areas_px, 1)
+
+
+def find_blobs(crop: np.ndarray) -> Blobs:
+    """Compact regions of a crop that contrast with their neighbourhood (animal candidates).
+
+    The background is a spatial median of the crop (kernel half its short side), so an animal
+    that never moves is still seen; a morphological opening discards thin, bright or dark
+    structures such as grid bars and cage edges.
+    """
     h, w = crop.shape
     k = max(3, (min(h, w) // 2) | 1)
     background = cv2.medianBlur(crop, min(k, 255))
@@ -80,23 +125,55 @@ def _largest_blob(crop: np.ndarray) -> tuple[np.ndarray, int, int] | None:
     # Opening removes thin structures (bars, edges, reflections) that are not bodies.
     size = max(3, min(h, w) // 25)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    if n <= 1:
-        return None
-    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    area = int(stats[best, cv2.CC_STAT_AREA])
-    return (labels, best, area) if MIN_AREA_FRACTION <= area / (h * w) <= MAX_AREA_FRACTION else None
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return Blobs(labels, stats[:, cv2.CC_STAT_AREA].astype(np.int64))
 
 
-def _blob_mask(crop: np.ndarray) -> np.ndarray | None:
-    """Mask of the largest animal-sized compact contrasting blob in a crop, or None."""
-    blob = _largest_blob(crop)
-    return blob[0] == blob[1] if blob is not None else None
+def pick_animals(crops: Sequence[np.ndarray], blobs: Sequence[Blobs]) -> list[np.ndarray | None]:
+    """The animal's mask in each of several crops of one ROI (None where none is seen).
+
+    Parameters
+    ----------
+    crops : sequence of numpy.ndarray
+        The ROI in frames sampled across the video (same size, uint8 luma).
+    blobs : sequence of Blobs
+        :func:`find_blobs` of each crop.
+
+    Returns
+    -------
+    list
+        Per crop, a boolean mask of the animal, or None.
+
+    Notes
+    -----
+    In each crop the largest animal-sized region is the animal, unless it never moves: when none
+    of its pixels differ by more than :data:`MOVED_DN` from the median of the crops in any crop
+    (a dark arena wall, bedding at the frame edge, a feeder), the largest region that has moved
+    in this crop is taken instead, down to :data:`MIN_MOVING_AREA_FRACTION` of the ROI. An
+    animal that never moves at all keeps the largest region, as before: nothing else tells it
+    from the scenery.
+    """
+    if not crops:
+        return []
+    median = np.median(np.stack(crops), axis=0)
+    moved = [np.abs(c.astype(np.float32) - median) > MOVED_DN for c in crops]
+    ever_moved = np.logical_or.reduce(moved)
+    out: list[np.ndarray | None] = []
+    for crop_moved, b in zip(moved, blobs):
+        pick = b.largest()
+        if pick is None or b.share_of(ever_moved)[pick] < MOVED_SHARE:
+            share = b.areas_px / b.labels.size
+            moving = (b.share_of(crop_moved) >= MOVED_SHARE) & (share >= MIN_MOVING_AREA_FRACTION) & (share <= MAX_AREA_FRACTION)
+            moving[0] = False
+            if moving.any():
+                pick = int(np.argmax(np.where(moving, b.areas_px, -1)))
+        out.append(b.labels == pick if pick is not None else None)
+    return out
 
 
-def _largest_blob_px(crop: np.ndarray) -> float:
-    blob = _largest_blob(crop)
-    return float(blob[2]) if blob is not None else 0.0
+#: A region of the animal's colour more than this many times the animal's calibrated area is
+#: not the animal (a dark arena wall around a dark mouse).
+SILHOUETTE_MAX_AREA_FACTOR = 4.0
 
 
 @dataclass(frozen=True)
@@ -109,23 +186,36 @@ class Silhouette:
         Luma level halfway between the animal and its surroundings.
     dark : bool
         The animal is darker than its surroundings (True) or lighter.
+    area_px : float or None
+        The animal's area in the calibration crops (px of the crops); regions more than
+        :data:`SILHOUETTE_MAX_AREA_FACTOR` times larger are not the animal. None = no limit.
     """
 
     threshold_dn: float
     dark: bool
+    area_px: float | None = None
 
     def cut(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """The animal in a crop: a filled 0/1 uint8 mask of the largest region of
-        animal-coloured pixels and its outline; None when there is none."""
+        """The animal in a crop: a filled 0/1 uint8 mask of the largest animal-sized region of
+        animal-coloured pixels and its outline; None when there is none.
+
+        Regions inside the hole of another (a dark mouse inside a dark ring-shaped arena
+        wall) count as regions of their own.
+        """
         kind = cv2.THRESH_BINARY_INV if self.dark else cv2.THRESH_BINARY
         binary = cv2.threshold(crop, self.threshold_dn, 1, kind)[1]
-        contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        if not contours:
+        contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+        limit = np.inf if self.area_px is None else SILHOUETTE_MAX_AREA_FACTOR * self.area_px
+        best, best_area = None, -1.0
+        for outline, (_, _, _, parent) in zip(contours, hierarchy[0] if contours else ()):
+            area = cv2.contourArea(outline)
+            if parent < 0 and best_area < area <= limit:  # outer outlines only; holes are not regions
+                best, best_area = outline, area
+        if best is None:
             return None
-        outline = max(contours, key=cv2.contourArea)
         mask = np.zeros_like(binary)
-        cv2.drawContours(mask, [outline], -1, 1, thickness=-1)
-        return mask, outline
+        cv2.drawContours(mask, [best], -1, 1, thickness=-1)
+        return mask, best
 
 
 def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
@@ -143,31 +233,31 @@ def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
 
     Notes
     -----
-    In each crop the largest compact contrasting blob is taken as the animal; the threshold is
-    halfway between its median luma and the median luma of a ring around it, so it adapts to
-    coat colour and lighting (black mouse on white, white mouse on black).
+    In each crop the animal is found by :func:`pick_animals`; the threshold is halfway between its
+    median luma and the median luma of a ring around it, so it adapts to coat colour and
+    lighting (black mouse on white, white mouse on black). Its median area is kept, so that a
+    much larger region of the animal's colour (a dark arena wall) is not taken for it later.
     """
-    inside, around = [], []
-    for crop in crops:
-        blob = _blob_mask(crop)
+    inside, around, areas = [], [], []
+    for crop, blob in zip(crops, pick_animals(crops, [find_blobs(c) for c in crops])):
         if blob is None:
             continue
-        blob8 = blob.astype(np.uint8)
         size = max(3, min(crop.shape) // 12) | 1
-        ring = cv2.dilate(blob8, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).astype(bool) & ~blob
+        ring = cv2.dilate(blob.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).astype(bool) & ~blob
         if ring.any():
             inside.append(median_u8(crop[blob]))
             around.append(median_u8(crop[ring]))
+            areas.append(float(np.count_nonzero(blob)))
     if len(inside) < max(1, len(crops) // 2):
         return None
     a, b = float(np.median(inside)), float(np.median(around))
     if abs(a - b) < MIN_CONTRAST_DN:
         return None
-    return Silhouette(threshold_dn=(a + b) / 2.0, dark=a < b)
+    return Silhouette(threshold_dn=(a + b) / 2.0, dark=a < b, area_px=float(np.median(areas)))
 
 
 def find_animal(frames: Sequence[np.ndarray], roi: "Roi", scale: float) -> AnimalAppearance:
-    """Look for an animal-like blob in an ROI of down-scaled sampled frames.
+    """Look for an animal-like blob in an ROI of down-scaled frames sampled across a video.
 
     Parameters
     ----------
@@ -184,13 +274,13 @@ def find_animal(frames: Sequence[np.ndarray], roi: "Roi", scale: float) -> Anima
 
     Notes
     -----
-    The background is a spatial median of the frame (kernel half the ROI's short side), so an
-    animal that never moves is still seen; a morphological opening discards thin, bright or dark
-    structures such as grid bars and cage edges, which frame differencing alone cannot tell from
-    an animal that keeps still.
+    Candidates come from :func:`find_blobs` and the animal from :func:`pick_animals`.
     """
-    boxes = animal_boxes([roi], scale)
-    return appearances([blob_areas_px(frame, boxes) for frame in frames], 1, scale)[0]
+    box = animal_boxes([roi], scale)[0]
+    if box is None:
+        return _appearance(np.zeros(0), scale)
+    crops = [frame[box] for frame in frames]
+    return appearances(crops, [find_blobs(c) for c in crops], scale)
 
 
 def animal_boxes(rois: Sequence["Roi"], scale: float) -> list[tuple[slice, slice] | None]:
@@ -203,18 +293,14 @@ def animal_boxes(rois: Sequence["Roi"], scale: float) -> list[tuple[slice, slice
     return boxes
 
 
-def blob_areas_px(frame: np.ndarray, boxes: Sequence[tuple[slice, slice] | None]) -> list[float | None]:
-    """Area (px of ``frame``) of the largest animal-like blob in each box of one frame (0 = none)."""
-    return [_largest_blob_px(frame[box]) if box is not None else None for box in boxes]
-
-
-def appearances(per_frame: Sequence[Sequence[float | None]], n_rois: int, scale: float) -> list[AnimalAppearance]:
-    """The verdict for each of ``n_rois`` ROIs from :func:`blob_areas_px` of every sampled frame."""
-    return [_appearance(np.array([a[j] for a in per_frame if a[j] is not None]), scale) for j in range(n_rois)]
+def appearances(crops: Sequence[np.ndarray], blobs: Sequence[Blobs], scale: float) -> AnimalAppearance:
+    """The verdict for one ROI from its crops of the sampled frames and their :func:`find_blobs`."""
+    picks = pick_animals(crops, blobs)
+    return _appearance(np.array([np.count_nonzero(m) if m is not None else 0.0 for m in picks], dtype=float), scale)
 
 
 def _appearance(areas: np.ndarray, scale: float) -> AnimalAppearance:
-    """The verdict from the largest blob's area (0 = none) in each sampled frame."""
+    """The verdict from the animal's area (0 = none) in each sampled frame."""
     if areas.size == 0:
         return AnimalAppearance(False, float("nan"), 0.0)
     present = areas > 0

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from .appearance import Silhouette, animal_boxes, appearances, blob_areas_px, calibrate_silhouette, median_u8
+from .appearance import Blobs, Silhouette, animal_boxes, appearances, calibrate_silhouette, find_blobs, median_u8
 from .shape import nonrigid_change_px, silhouette_moments
 from .video import MIN_FRAMES, VideoError, VideoInfo, check_constant_rate, decoder_settings, iter_luma, pass_decoder_threads, probe
 
@@ -27,7 +27,7 @@ SIGNAL_NAMES = [
 N_SIGNALS = len(SIGNAL_NAMES)
 #: Version of the signal computation; raise it whenever a change alters the numbers, so that
 #: signals cached by an earlier version are computed again.
-SIGNALS_VERSION = 1
+SIGNALS_VERSION = 2
 #: ROIs whose short side is at least twice this are measured at half resolution.
 HALF_RES_MIN_SIDE_PX = 120
 
@@ -382,7 +382,11 @@ def _pass(
     # right) are searched for the animals as they come, by threads beside the pass.
     early_stride = _Reservoir.final_stride(info.n_frames_claimed, params.reservoir_frames) if info.n_frames_claimed else 0
     early: dict[int, concurrent.futures.Future] = {}
-    search = lambda small: blob_areas_px(small, boxes)  # noqa: E731
+
+    def search(small: np.ndarray) -> list[tuple[np.ndarray, Blobs] | None]:
+        """Each ROI's crop of a down-scaled kept frame and its animal candidates."""
+        return [(small[box], find_blobs(small[box])) if box is not None else None for box in boxes]
+
     # As many threads as OpenCV may use (cv2.setNumThreads; one in batch workers).
     pool = concurrent.futures.ThreadPoolExecutor(max(1, cv2.getNumThreads()), thread_name_prefix="animal search")
     try:
@@ -425,7 +429,12 @@ def _pass(
             early[i] if i in early else pool.submit(lambda fr: search(reservoir.as_small(fr)), kept)
             for i, kept in zip(reservoir.index, reservoir.kept)
         ]
-        found = appearances([job.result() for job in pending], k, reservoir.scale)
+        searched = [job.result() for job in pending]
+        found = [
+            appearances([s[j][0] for s in searched], [s[j][1] for s in searched], reservoir.scale)
+            if boxes[j] is not None else appearances([], [], reservoir.scale)
+            for j in range(k)
+        ]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from behavscore import Protocol, score_video
-from behavscore.signals import SignalParams
+from behavscore.signals import Roi, SignalParams, compute_signals
 
 #: Locomotion in an open field: differences over 0.2 s follow speed (and span the duplicated
 #: frames of this camera); FST/TST scoring uses consecutive frames.
@@ -39,6 +39,25 @@ def test_open_field_motion_tracks_independent_centroid_speed(reference_video):
     assert len(common) >= 330
     rho = spearmanr(motion.loc[common], speed.loc[common], nan_policy="omit").statistic
     assert rho >= 0.93, f"Spearman {rho:.3f}"
+
+
+@pytest.mark.parametrize("roi", [None, ("arena", 95, 20, 430, 430)], ids=["whole frame", "arena"])
+def test_open_field_outline_is_the_tracked_mouse_not_the_arena_wall(reference_video, roi):
+    # A dark ring-shaped wall surrounds the floor and white bedding lies at the frame's edge:
+    # both contrast more, and are larger, than the small dark mouse.
+    signals = compute_signals(reference_video / "tracktor_open_field.mp4", [Roi(*roi)] if roi else None)
+    tracked = pd.read_csv(reference_video / "tracktor_open_field.tracked.csv").drop_duplicates("frame").set_index("frame")
+    f = signals.frames.set_index("frame")
+    sampled = f["frame_luma_dn"].notna()
+    outlined = f["animal_x_px"].notna()
+    assert outlined.sum() >= 0.7 * sampled.sum(), (outlined.sum(), sampled.sum())
+    x0, y0 = (roi[1], roi[2]) if roi else (0, 0)
+    at = f.index[outlined]
+    off_px = np.hypot(f.loc[at, "animal_x_px"] + x0 - tracked["pos_x"].reindex(at), f.loc[at, "animal_y_px"] + y0 - tracked["pos_y"].reindex(at))
+    assert off_px.median() <= 3 and off_px.quantile(0.9) <= 8, off_px.describe()
+    # The motion index is relative to the mouse's body, not to a piece of the wall.
+    body_px = float(f["animal_area_px"].median())
+    assert 0.7 < signals.per_roi["animal_area_px"].iloc[0] / body_px < 1.4
 
 
 def test_bsoid_inactive_animals_more_immobile_than_locomoting_ones(reference_video):

@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from behavscore.appearance import MAX_AREA_FRACTION, MIN_AREA_FRACTION, MIN_CONTRAST_DN, Silhouette, median_u8
+from behavscore.appearance import (
+    MAX_AREA_FRACTION, MIN_AREA_FRACTION, MIN_CONTRAST_DN, MIN_MOVING_AREA_FRACTION, MOVED_DN, MOVED_SHARE, Silhouette, median_u8,
+)
 from behavscore.per_second import animal_area_px, n_bins, per_second
 from behavscore.repeats import repeated_frames
 from behavscore.shape import nonrigid_change_px, silhouette_moments
@@ -34,7 +36,8 @@ SAMPLES = Path(__file__).resolve().parents[1] / "videos_sample"
 # --- the reference pass -------------------------------------------------------------------------
 
 
-def ref_blob_mask(crop):
+def ref_components(crop):
+    """Label image and areas of the compact contrasting regions of a crop."""
     h, w = crop.shape
     k = max(3, (min(h, w) // 2) | 1)
     contrast = cv2.absdiff(crop, cv2.medianBlur(crop, min(k, 255)))
@@ -43,17 +46,37 @@ def ref_blob_mask(crop):
     size = max(3, min(h, w) // 25)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    if n <= 1:
-        return None
-    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    frac = stats[best, cv2.CC_STAT_AREA] / (h * w)
-    return labels == best if MIN_AREA_FRACTION <= frac <= MAX_AREA_FRACTION else None
+    return labels, [int(stats[i, cv2.CC_STAT_AREA]) for i in range(n)]
+
+
+def ref_animal_masks(crops):
+    """The largest animal-sized region, unless it never moves; then the largest that moves now."""
+    median = np.median(np.stack(crops).astype(np.float64), axis=0)
+    moved = [np.abs(c - median) > MOVED_DN for c in crops]
+    ever = np.any(moved, axis=0)
+    out = []
+    for crop, now in zip(crops, moved):
+        labels, areas = ref_components(crop)
+        n_px = crop.size
+        pick = None
+        if len(areas) > 1:
+            best = 1 + int(np.argmax(areas[1:]))
+            if MIN_AREA_FRACTION <= areas[best] / n_px <= MAX_AREA_FRACTION:
+                pick = best
+        if pick is None or ever[labels == pick].mean() < MOVED_SHARE:
+            moving = [
+                i for i in range(1, len(areas))
+                if MIN_MOVING_AREA_FRACTION <= areas[i] / n_px <= MAX_AREA_FRACTION and now[labels == i].mean() >= MOVED_SHARE
+            ]
+            if moving:
+                pick = max(moving, key=lambda i: (areas[i], -i))
+        out.append(labels == pick if pick is not None else None)
+    return out
 
 
 def ref_calibrate_silhouette(crops):
-    inside, around = [], []
-    for crop in crops:
-        blob = ref_blob_mask(crop)
+    inside, around, areas = [], [], []
+    for crop, blob in zip(crops, ref_animal_masks(crops)):
         if blob is None:
             continue
         size = max(3, min(crop.shape) // 12) | 1
@@ -61,23 +84,21 @@ def ref_calibrate_silhouette(crops):
         if ring.any():
             inside.append(float(np.median(crop[blob])))
             around.append(float(np.median(crop[ring])))
+            areas.append(float(blob.sum()))
     if len(inside) < max(1, len(crops) // 2):
         return None
     a, b = float(np.median(inside)), float(np.median(around))
-    return None if abs(a - b) < MIN_CONTRAST_DN else Silhouette(threshold_dn=(a + b) / 2.0, dark=a < b)
+    if abs(a - b) < MIN_CONTRAST_DN:
+        return None
+    return Silhouette(threshold_dn=(a + b) / 2.0, dark=a < b, area_px=float(np.median(areas)))
 
 
 def ref_find_animal(frames, roi, scale):
     x0, y0 = int(round(roi.x * scale)), int(round(roi.y * scale))
     x1, y1 = int(round((roi.x + roi.w) * scale)), int(round((roi.y + roi.h) * scale))
-    areas = []
-    for f in frames:
-        if y1 - y0 > 4 and x1 - x0 > 4:
-            blob = ref_blob_mask(f[y0:y1, x0:x1])
-            areas.append(float(blob.sum()) if blob is not None else 0.0)
-    areas = np.array(areas)
-    if areas.size == 0:
+    if not (y1 - y0 > 4 and x1 - x0 > 4) or not frames:
         return False, float("nan")
+    areas = np.array([float(m.sum()) if m is not None else 0.0 for m in ref_animal_masks([f[y0:y1, x0:x1] for f in frames])])
     present = areas > 0
     if present.mean() < 0.5:
         return False, float("nan")

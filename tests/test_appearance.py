@@ -1,0 +1,77 @@
+"""Which region of an ROI is the animal: scenery that never moves is not, a mouse that walks is."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from behavscore.appearance import Silhouette, calibrate_silhouette, find_blobs, pick_animals
+
+SIZE = (120, 160)  # rows, columns
+FLOOR_DN, DARK_DN = 180, 30
+
+
+def scene(mouse_xy: tuple[int, int] | None, wall: bool = True) -> np.ndarray:
+    """A light floor with a large dark block fixed at the left edge (scenery) and a small dark
+    ellipse (the mouse) at ``mouse_xy``; a little sensor noise."""
+    img = np.full(SIZE, FLOOR_DN, np.uint8)
+    if wall:
+        img[45:75, 15:45] = DARK_DN  # 900 px, 4.7 % of the ROI: larger than the mouse
+    if mouse_xy is not None:
+        cv2.ellipse(img, mouse_xy, (9, 5), 0, 0, 360, DARK_DN, -1)  # ~150 px, 0.8 % of the ROI
+    noise = np.random.default_rng(abs(hash(mouse_xy)) % 2**32).normal(0, 2, SIZE)
+    return np.clip(img + noise, 0, 255).astype(np.uint8)
+
+
+def centroid(mask: np.ndarray) -> tuple[float, float]:
+    ys, xs = np.nonzero(mask)
+    return float(xs.mean()), float(ys.mean())
+
+
+def test_a_walking_mouse_is_chosen_over_larger_scenery_that_never_moves():
+    path = [(70 + 5 * i, 30 + 6 * i) for i in range(12)]  # walks across the floor
+    crops = [scene(xy) for xy in path]
+    picks = pick_animals(crops, [find_blobs(c) for c in crops])
+    for xy, mask in zip(path, picks):
+        assert mask is not None
+        x, y = centroid(mask)
+        assert abs(x - xy[0]) < 2 and abs(y - xy[1]) < 2, (xy, (x, y))
+
+
+def test_an_animal_that_never_moves_keeps_the_largest_region():
+    crops = [scene((110, 60)) for _ in range(8)]  # nothing moves: nothing tells mouse from scenery
+    picks = pick_animals(crops, [find_blobs(c) for c in crops])
+    assert all(m is not None and m[60, 30] for m in picks)  # the block, as without the motion cue
+
+
+def test_a_mouse_that_moves_wins_even_when_it_is_the_only_region():
+    crops = [scene((60 + 8 * i, 60), wall=False) for i in range(8)]
+    picks = pick_animals(crops, [find_blobs(c) for c in crops])
+    assert all(m is not None for m in picks)
+
+
+def test_empty_scenery_has_no_animal():
+    crops = [scene(None, wall=False) for _ in range(8)]
+    assert pick_animals(crops, [find_blobs(c) for c in crops]) == [None] * 8
+
+
+def test_silhouette_is_the_mouse_inside_a_dark_ring_shaped_arena_wall():
+    img = np.full((200, 200), DARK_DN, np.uint8)  # dark wall all round ...
+    cv2.circle(img, (100, 100), 80, FLOOR_DN, -1)  # ... a light circular floor ...
+    cv2.ellipse(img, (100, 100), (10, 6), 30, 0, 360, DARK_DN, -1)  # ... a dark mouse on it
+    mouse_px = np.pi * 10 * 6
+    found = Silhouette(threshold_dn=105, dark=True, area_px=mouse_px).cut(img)
+    assert found is not None
+    mask = found[0]
+    assert abs(int(mask.sum()) - mouse_px) < 0.3 * mouse_px
+    assert np.hypot(*(np.array(centroid(mask)) - 100)) < 1.5
+    # Without the animal's size, the largest dark region (the wall) is all a threshold can give.
+    assert Silhouette(threshold_dn=105, dark=True).cut(img)[0].sum() > 10 * mouse_px
+
+
+def test_calibration_learns_the_animals_size_and_colour():
+    crops = [scene((70 + 6 * i, 40 + 5 * i)) for i in range(5)]
+    sil = calibrate_silhouette(crops)
+    assert sil is not None and sil.dark
+    assert DARK_DN < sil.threshold_dn < FLOOR_DN
+    assert 100 < sil.area_px < 200  # the mouse (~150 px), not the block (2400 px)
