@@ -256,33 +256,6 @@ def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
     return Silhouette(threshold_dn=(a + b) / 2.0, dark=a < b, area_px=float(np.median(areas)))
 
 
-def find_animal(frames: Sequence[np.ndarray], roi: "Roi", scale: float) -> AnimalAppearance:
-    """Look for an animal-like blob in an ROI of down-scaled frames sampled across a video.
-
-    Parameters
-    ----------
-    frames : sequence of numpy.ndarray
-        Luma frames down-scaled by ``scale``.
-    roi : Roi
-        Full-resolution compartment.
-    scale : float
-        Down-scaling factor of ``frames``.
-
-    Returns
-    -------
-    AnimalAppearance
-
-    Notes
-    -----
-    Candidates come from :func:`find_blobs` and the animal from :func:`pick_animals`.
-    """
-    box = animal_boxes([roi], scale)[0]
-    if box is None:
-        return _appearance(np.zeros(0), scale)
-    crops = [frame[box] for frame in frames]
-    return appearances(crops, [find_blobs(c) for c in crops], scale)
-
-
 def animal_boxes(rois: Sequence["Roi"], scale: float) -> list[tuple[slice, slice] | None]:
     """Each ROI's rectangle in frames down-scaled by ``scale`` (None when too small to search)."""
     boxes = []
@@ -293,7 +266,7 @@ def animal_boxes(rois: Sequence["Roi"], scale: float) -> list[tuple[slice, slice
     return boxes
 
 
-def appearances(crops: Sequence[np.ndarray], blobs: Sequence[Blobs], scale: float) -> AnimalAppearance:
+def animal_appearance(crops: Sequence[np.ndarray], blobs: Sequence[Blobs], scale: float) -> AnimalAppearance:
     """The verdict for one ROI from its crops of the sampled frames and their :func:`find_blobs`."""
     picks = pick_animals(crops, blobs)
     return _appearance(np.array([np.count_nonzero(m) if m is not None else 0.0 for m in picks], dtype=float), scale)

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from .appearance import Blobs, Silhouette, animal_boxes, appearances, calibrate_silhouette, find_blobs, median_u8
+from .appearance import Blobs, Silhouette, animal_appearance, animal_boxes, calibrate_silhouette, find_blobs, median_u8
 from .shape import nonrigid_change_px, silhouette_moments
 from .video import MIN_FRAMES, VideoError, VideoInfo, check_constant_rate, decoder_settings, iter_luma, pass_decoder_threads, probe
 
@@ -431,8 +431,8 @@ def _pass(
         ]
         searched = [job.result() for job in pending]
         found = [
-            appearances([s[j][0] for s in searched], [s[j][1] for s in searched], reservoir.scale)
-            if boxes[j] is not None else appearances([], [], reservoir.scale)
+            animal_appearance([s[j][0] for s in searched], [s[j][1] for s in searched], reservoir.scale)
+            if boxes[j] is not None else animal_appearance([], [], reservoir.scale)
             for j in range(k)
         ]
     finally:
