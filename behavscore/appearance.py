@@ -208,8 +208,10 @@ class Silhouette:
         limit = np.inf if self.area_px is None else SILHOUETTE_MAX_AREA_FACTOR * self.area_px
         best, best_area = None, -1.0
         for outline, (_, _, _, parent) in zip(contours, hierarchy[0] if contours else ()):
+            if parent >= 0:  # the outline of a hole, not of a region
+                continue
             area = cv2.contourArea(outline)
-            if parent < 0 and best_area < area <= limit:  # outer outlines only; holes are not regions
+            if best_area < area <= limit:
                 best, best_area = outline, area
         if best is None:
             return None
