@@ -16,12 +16,16 @@ from .repeats import repeat_warning, repeated_frames
 from .scorers import Scorer, resolve_scorer
 from .signals import MotionSignals, Roi, SignalParams, compute_signals
 from .summary import per_minute, summarise_animal
+from .threshold import ThresholdScorer
 from .video import VideoError, probe
 
 #: An ROI "moves" when, in its 90th-percentile second, at least this share of it changes per frame.
 MOVING_FRACTION = 0.002
 #: Decoded duration may fall short of the window's end by this much before it is an error.
 SHORTFALL_TOLERANCE_S = 1.0
+#: Below this share of the measured frames in which the animal's outline is found, a trained
+#: scorer's user is told that its outline features are mostly interpolated.
+MIN_OUTLINE_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,20 @@ def check_duration(signals: MotionSignals, protocol: Protocol) -> tuple[Protocol
     return protocol, warnings
 
 
+def outline_warnings(signals: MotionSignals, animals: Sequence[str]) -> list[str]:
+    """Warnings for the animals whose outline was found in under ``MIN_OUTLINE_SHARE`` of the
+    frames where it is measured (every ``silhouette_interval_s``)."""
+    f = signals.frames
+    measured = f[f["frame_luma_dn"].notna() & f["animal"].isin(list(animals))]
+    share = measured["animal_area_px"].notna().groupby(measured["animal"]).mean()
+    return [
+        f"{signals.video}: ROI {animal!r}: the animal's outline was found in only {s:.0%} of the frames where it "
+        f"is measured; where it is not (the animal touching a wall, the ROI's edge or a background of its own "
+        f"colour), the classifier's outline features (shape change, area, centroid) are interpolated"
+        for animal, s in share.items() if s < MIN_OUTLINE_SHARE
+    ]
+
+
 def animal_present(signals: MotionSignals, seconds: pd.DataFrame) -> dict[str, bool]:
     """An animal is present when it looks like one or when its ROI really moves."""
     out = {}
@@ -159,6 +177,8 @@ def score_signals(
             empty.update(immobility_pct=np.nan, bouts=np.nan)
             rows.append({**base, **empty, "model": scorer.name, "status": "no_animal"})
             warnings.append(f"{signals.video}: ROI {roi.animal!r}: nothing that moves or looks like an animal; no immobility reported")
+    if not isinstance(scorer, ThresholdScorer):  # the threshold scorer reads no outline measure
+        warnings += outline_warnings(signals, [a for a, here in present.items() if here])
     summary = pd.DataFrame(rows)
     extras = [c for c in summary.columns if c in ("longest_bout_s", "threshold_pct")]
     lead = [c for c in summary.columns if c not in extras]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -55,6 +57,20 @@ def test_rescoring_from_signals_needs_no_video_and_matches(fst_result, tmp_path)
     rescored = score_signals(fst_result.signals, "fst", window=(0, 40), model=scorer)
     fresh = score_video(fst_result.signals.video, protocol="fst", rois=fst_result.signals.rois, window=(0, 40), model=scorer)
     pd.testing.assert_frame_equal(rescored.seconds, fresh.seconds)
+
+
+def test_classifier_user_is_told_when_an_outline_is_mostly_missing(fst_result):
+    signals = fst_result.signals
+    first, second = (r.animal for r in signals.rois)
+    assert not score_signals(signals, "fst", window=(0, 40)).warnings  # every outline found
+    frames = signals.frames.copy()
+    measured = np.flatnonzero((frames["animal"] == first).to_numpy() & frames["animal_area_px"].notna().to_numpy())
+    frames.loc[frames.index[measured[: int(0.7 * measured.size)]], "animal_area_px"] = np.nan  # lost 70 % of the time
+    lost = replace(signals, frames=frames)
+    warned = score_signals(lost, "fst", window=(0, 40)).warnings
+    assert len(warned) == 1 and repr(first) in warned[0] and "30%" in warned[0], warned
+    assert repr(second) not in warned[0]
+    assert not score_signals(lost, "fst", window=(0, 40), model="threshold").warnings  # reads no outline
 
 
 def test_motion_is_higher_when_the_truth_says_mobile(short_tst):
