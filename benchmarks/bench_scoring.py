@@ -6,7 +6,8 @@ Without arguments it generates synthetic FST videos (1 and 6 min, 3 animals) in 
 folder. For each file it prints pure decode frames/s (every frame decoded to a luma plane and
 nothing else; also with only the decoder threads the scoring pass uses), scoring frames/s (``score_video``: decode + all motion signals + labels +
 summary, with the threshold scorer and with the default classifier, loaded once beforehand as a
-batch does) and their ratio, best of ``--repeats`` (3) alternating runs; then the peak resident
+batch does) and their ratio, best of ``--repeats`` (3) alternating runs, with the median and range
+of the ratio run by run (on a shared machine single runs vary by a third); then the peak resident
 memory of a fresh process that scores the file (default model), which must not grow with video
 length. Wall-clock ratios need an otherwise idle machine: other processes on the cores change
 them more than most code changes do.
@@ -15,6 +16,7 @@ them more than most code changes do.
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -80,7 +82,9 @@ def main(paths: list[str], repeats: int = REPEATS) -> None:
     threads = pass_decoder_threads()
     print(f"ratio = scoring time / pure decode time; 'pass dec' = pure decoding with the {threads} decoder thread(s) "
           "the scoring pass gives FFmpeg (the other cores do the per-frame work)")
-    print(f"{'file':24s} {'frames':>7s} {'decode f/s':>11s} {'pass dec':>9s} {'scorer':>10s} {'score f/s':>10s} {'ratio':>6s} {'peak MiB':>9s}")
+    print("'median' and 'range': the ratio of each run's scoring time to the decode time measured just before it")
+    print(f"{'file':24s} {'frames':>7s} {'decode f/s':>11s} {'pass dec':>9s} {'scorer':>10s} {'score f/s':>10s} {'ratio':>6s} "
+          f"{'median':>7s} {'range':>11s} {'peak MiB':>9s}")
     for path, rois in jobs:
         for label, model in (("threshold", "threshold"), ("classifier", classifier)):
             decode_s, pass_decode_s, score_s, n = [], [], [], 0
@@ -90,7 +94,9 @@ def main(paths: list[str], repeats: int = REPEATS) -> None:
                 pass_decode_s.append(decode_only(path, threads)[1])
                 score_s.append(score_only(path, rois, model))
             d, s = min(decode_s), min(score_s)
-            print(f"{path.name:24s} {n:7d} {n / d:11.0f} {n / min(pass_decode_s):9.0f} {label:>10s} {n / s:10.0f} {s / d:6.2f} {peak_rss_mib(path, rois):9.1f}")
+            per_run = sorted(t / u for t, u in zip(score_s, decode_s))
+            print(f"{path.name:24s} {n:7d} {n / d:11.0f} {n / min(pass_decode_s):9.0f} {label:>10s} {n / s:10.0f} {s / d:6.2f} "
+                  f"{statistics.median(per_run):7.2f} {per_run[0]:5.2f}-{per_run[-1]:<5.2f} {peak_rss_mib(path, rois):9.1f}")
     if tmp:
         tmp.cleanup()
 
