@@ -8,7 +8,9 @@ import pytest
 from scipy.stats import spearmanr
 
 from behavscore import Protocol, score_video
+from behavscore.scorers import MODELS_DIR
 from behavscore.signals import Roi, SignalParams, compute_signals
+from behavscore.video import probe
 
 #: Locomotion in an open field: differences over 0.2 s follow speed (and span the duplicated
 #: frames of this camera); FST/TST scoring uses consecutive frames.
@@ -26,18 +28,40 @@ def bsoid_rois(name: str):
     return [(f"{name}-{i}", BSOID_PANEL_PX * i, 0, BSOID_PANEL_PX, 360) for i in range(3)]
 
 
-def test_open_field_motion_tracks_independent_centroid_speed(reference_video):
-    video = reference_video / "tracktor_open_field.mp4"
+def speed_rho(reference_video, seconds: pd.DataFrame, column: str, fps: float) -> float:
+    """Spearman rho of a per-second column with the independent tracker's mean speed."""
     tracked = pd.read_csv(reference_video / "tracktor_open_field.tracked.csv")
-    result = score_video(video, protocol=open_field(333), signal_params=OPEN_FIELD_SIGNALS)
     xy = tracked[["pos_x", "pos_y"]].to_numpy()
     speed_px = np.r_[np.nan, np.hypot(*np.diff(xy, axis=0).T)]
-    fps = result.signals.fps
     speed = pd.Series(speed_px).groupby((tracked["frame"].to_numpy() // fps).astype(int)).mean()
-    motion = result.seconds.set_index("second")["motion"]
-    common = speed.index.intersection(motion.index)
+    values = seconds.set_index("second")[column]
+    common = speed.index.intersection(values.index)
     assert len(common) >= 330
-    rho = spearmanr(motion.loc[common], speed.loc[common], nan_policy="omit").statistic
+    return spearmanr(values.loc[common], speed.loc[common], nan_policy="omit").statistic
+
+
+def test_open_field_motion_tracks_independent_centroid_speed(reference_video):
+    result = score_video(reference_video / "tracktor_open_field.mp4", protocol=open_field(333), signal_params=OPEN_FIELD_SIGNALS)
+    rho = speed_rho(reference_video, result.seconds, "motion", result.signals.fps)
+    assert rho >= 0.93, f"Spearman {rho:.3f}"
+
+
+#: The shipped classifiers learned FST/TST from side-view synthetic videos; a walking mouse seen
+#: from above changes far less of its body per frame than a swimming or struggling one. Measured:
+#: rho 0.71 (tst2, which calls 99.7 % of the seconds immobile) and 0.81 (fst2). Even the
+#: per-second motion index reaches only 0.92 here, and the classifiers' context features (the
+#: neighbouring seconds) follow per-second speed less well (0.83). Strict: passing would be news.
+OUT_OF_DOMAIN = pytest.mark.xfail(
+    strict=True, raises=AssertionError, reason="classifiers trained on side-view FST/TST do not transfer to open-field footage"
+)
+
+
+@OUT_OF_DOMAIN
+@pytest.mark.parametrize("stem", ["tst2", "fst2"])
+def test_open_field_classifier_p_mobile_tracks_independent_centroid_speed(reference_video, stem):
+    model = str(MODELS_DIR / f"{stem}.skops")
+    result = score_video(reference_video / "tracktor_open_field.mp4", protocol=open_field(333), model=model)
+    rho = speed_rho(reference_video, result.seconds, "p_mobile", result.signals.fps)
     assert rho >= 0.93, f"Spearman {rho:.3f}"
 
 
@@ -68,6 +92,22 @@ def test_bsoid_inactive_animals_more_immobile_than_locomoting_ones(reference_vid
         assert (r.summary["status"] == "ok").all(), r.summary
         immobility[behaviour] = r.summary["immobility_pct"].to_numpy()
     assert immobility["inactive"].min() > immobility["locomote"].max(), immobility
+
+
+#: Every behaviour but "inactive" is active movement. The hstacked clips freeze a shorter panel's
+#: last frame until the longest ends (e.g. body_groom's third panel moves only in its first 3 of
+#: 56 s), and grooming or rearing at 15 frames/s changes 0-8 % of the body: the classifier ties
+#: such panels with the inactive ones at 100 % immobile.
+@OUT_OF_DOMAIN
+def test_bsoid_classifier_scores_inactive_animals_more_immobile_than_every_active_one(reference_video):
+    immobility = {}
+    for behaviour in ("inactive", "locomote", "body_groom", "face_groom", "orient_L", "rear_plus"):
+        video = reference_video / "bsoid" / f"{behaviour}_hstacked.mp4"
+        whole_s = int(probe(video).duration_claimed_s - 0.5)
+        r = score_video(video, protocol=open_field(whole_s), rois=bsoid_rois(behaviour), model=str(MODELS_DIR / "tst2.skops"))
+        immobility[behaviour] = r.summary["immobility_pct"].to_numpy()
+    active = np.concatenate([v for k, v in immobility.items() if k != "inactive"])
+    assert immobility["inactive"].min() > active.max(), immobility
 
 
 def test_empty_chamber_is_reported_as_no_animal(reference_video):
