@@ -146,12 +146,12 @@ def pick_animals(crops: Sequence[np.ndarray], blobs: Sequence[Blobs]) -> list[np
 
     Notes
     -----
-    In each crop the largest animal-sized region is the animal, unless it never moves: when none
-    of its pixels differ by more than :data:`MOVED_DN` from the median of the crops in any crop
-    (a dark arena wall, bedding at the frame edge, a feeder), the largest region that has moved
-    in this crop is taken instead, down to :data:`MIN_MOVING_AREA_FRACTION` of the ROI. An
-    animal that never moves at all keeps the largest region, as before: nothing else tells it
-    from the scenery.
+    In each crop the largest animal-sized region is the animal, unless it never moves: when fewer
+    than :data:`MOVED_SHARE` of its pixels ever differ by more than :data:`MOVED_DN` from the
+    median of the crops (a dark arena wall, bedding at the frame edge, a feeder), the largest
+    region that has moved in this crop is taken instead, down to :data:`MIN_MOVING_AREA_FRACTION`
+    of the ROI. An animal that never moves at all keeps the largest region, as before: nothing
+    else tells it from the scenery.
     """
     if not crops:
         return []
@@ -196,8 +196,9 @@ class Silhouette:
     area_px: float | None = None
 
     def cut(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """The animal in a crop: a filled 0/1 uint8 mask of the largest animal-sized region of
-        animal-coloured pixels and its outline; None when there is none.
+        """The animal in a crop: a filled 0/1 uint8 mask of the largest region of animal-coloured
+        pixels no larger than ``SILHOUETTE_MAX_AREA_FACTOR x area_px``, and its outline; None when
+        there is none.
 
         Regions inside the hole of another (a dark mouse inside a dark ring-shaped arena
         wall) count as regions of their own.
