@@ -103,10 +103,10 @@ def overlay(
     end_s: Annotated[Optional[float], typer.Option("--end-s", help="Export up to this time, seconds (default: the end).")] = None,
     scale: Annotated[int, typer.Option("--scale", help="Enlarge frames N times (0 = enough for legible labels: small videos are enlarged to at least 240 px tall).")] = 0,
     threshold: Annotated[
-        Optional[float], typer.Option("--threshold", help="Absolute immobility threshold on the motion index (% of the animal's area changing per frame). Default 15.")
+        Optional[float], typer.Option("--threshold", help="Absolute immobility threshold on the motion index (% of the animal's area changing per frame). Default: FST 15, TST 10.")
     ] = None,
     relative: Annotated[
-        Optional[float], typer.Option("--relative", help="Per-animal threshold as this share of the animal's typical active motion (default 0.75); 0 = absolute threshold only.")
+        Optional[float], typer.Option("--relative", help="Per-animal threshold as this share of the animal's typical active motion (default: FST 0.75, TST 0.55); 0 = absolute threshold only.")
     ] = None,
     min_bout: Annotated[
         Optional[float], typer.Option("--min-bout", help="Minimum immobile bout, seconds (shorter runs count as mobile). Default 1.")

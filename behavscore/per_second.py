@@ -60,6 +60,19 @@ def _group_median(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return np.where(n == 0, np.nan, np.where(n % 2 == 1, upper, (upper + lower) / 2))
 
 
+def _group_quantile(values: np.ndarray, keep: np.ndarray, q: float) -> np.ndarray:
+    """Quantile ``q`` over axis 0 of (rows, groups) values where ``keep``, NaN skipped (NaN when
+    none), interpolated linearly between the two nearest values as pandas' ``quantile`` does."""
+    v = np.sort(np.where(keep, values, np.nan), axis=0)  # NaN sorts last
+    n = (~np.isnan(v)).sum(axis=0)
+    groups = np.arange(v.shape[1])
+    position = q * np.maximum(n - 1, 0)
+    below = np.floor(position).astype(np.int64)
+    lower = v[np.minimum(below, v.shape[0] - 1), groups]
+    upper = v[np.minimum(below + 1, np.maximum(n - 1, 0)), groups]
+    return np.where(n == 0, np.nan, lower + (upper - lower) * (position - below))
+
+
 def _animal_index(animal: pd.Series, animals: list[str]) -> np.ndarray:
     """Position of each row's animal in ``animals`` (-1 when not there)."""
     n = len(animal) // max(1, len(animals))
@@ -88,6 +101,9 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
         ``motion`` is the motion index: the median over the second's frames of the changed
         pixels, as % of the animal's area (``changed_px`` is their mean); ``motion_early`` and
         ``motion_late`` are the same over the first and the second half of the second.
+        ``motion_p10`` is the 10th percentile instead of the median: it stays high only when the
+        animal moves in nearly every frame of the second, as a struggling mouse does, and drops
+        when the movement stops, even briefly, as a passive pendulum swing does at each turn.
         A trailing bin holding fewer than half a second of video is dropped (see :func:`n_bins`).
         Frames that repeat the frame before (a camera padding a slower capture, see
         :func:`behavscore.repeats.repeated_frames`) are left out of the means and medians;
@@ -138,6 +154,7 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
     is_late = late[rows]
     early_median = _group_median(changed, present & ~is_late)
     late_median = _group_median(changed, present & is_late)
+    low = _group_quantile(changed, present, 0.10)
     area = animal_area_px(signals)
     area_row = np.array([area[a] for a in animals], dtype=np.float64)[animal[first]] if animals else np.zeros(0)
     shape_change, silhouette_change = means[:, cols.index("shape_change_px")], means[:, cols.index("silhouette_change_px")]
@@ -145,6 +162,7 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
         motion=100.0 * median / area_row,
         motion_early=100.0 * early_median / area_row,
         motion_late=100.0 * late_median / area_row,
+        motion_p10=100.0 * low / area_row,
         shape_motion=100.0 * shape_change / area_row,
         silhouette_motion=100.0 * silhouette_change / area_row,
     )

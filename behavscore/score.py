@@ -16,7 +16,7 @@ from .repeats import repeat_warning, repeated_frames
 from .scorers import Scorer, resolve_scorer
 from .signals import MotionSignals, Roi, SignalParams, compute_signals
 from .summary import per_minute, summarise_animal
-from .threshold import ThresholdScorer
+from .threshold import ThresholdScorer, default_threshold_scorer
 from .video import VideoError, probe
 
 #: An ROI "moves" when, in its 90th-percentile second, at least this share of it changes per frame.
@@ -158,7 +158,10 @@ def score_signals(
     present = animal_present(signals, table)
     predicted = scorer.predict(table)
     p_cols = [f"p_{c}" for c in scorer.labels]
-    seconds = pd.concat([table[["video", "animal", "second"]], predicted[["label"]], table[["motion"]], predicted[p_cols]], axis=1)
+    # ``motion`` is the index the threshold scorer compares, whichever scorer labelled the seconds.
+    index = scorer if isinstance(scorer, ThresholdScorer) else default_threshold_scorer(proto.name)
+    motion = table[[index.column]].rename(columns={index.column: "motion"})
+    seconds = pd.concat([table[["video", "animal", "second"]], predicted[["label"]], motion, predicted[p_cols]], axis=1)
     absent = ~seconds["animal"].map(present)
     seconds.loc[absent, ["label"]] = None
     seconds.loc[absent, p_cols] = np.nan

@@ -9,7 +9,7 @@ from typing import Protocol as TypingProtocol
 
 import pandas as pd
 
-from .threshold import ThresholdScorer
+from .threshold import default_threshold_scorer
 
 
 class Scorer(TypingProtocol):
@@ -48,9 +48,10 @@ def resolve_scorer(model: "str | Scorer" = "default", protocol_name: str = "fst"
     model : str or Scorer
         ``"default"`` (the shipped classifier of the protocol: FST 3-class immobile/swimming/
         climbing, TST 2-class; the threshold scorer for custom protocols), ``"threshold"`` (the
-        transparent threshold scorer), a path to a ``.skops`` model file (checked against its
+        transparent threshold scorer with the protocol's settings, see
+        :func:`behavscore.threshold.default_threshold_scorer`), a path to a ``.skops`` model file (checked against its
         sha256 sidecar and loaded through a fixed allow-list of types), or a scorer object
-        (e.g. ``ThresholdScorer(threshold_pct=20)``).
+        (e.g. ``behavscore.threshold.ThresholdScorer(threshold_pct=20)``).
     protocol_name : str
         Protocol, to pick the default model.
 
@@ -63,11 +64,11 @@ def resolve_scorer(model: "str | Scorer" = "default", protocol_name: str = "fst"
     if not isinstance(model, str):
         return model
     if model == "threshold":
-        return ThresholdScorer()
+        return default_threshold_scorer(protocol_name)
     if model == "default":
         name = DEFAULT_MODEL_FILES.get(protocol_name)
         if name is None:
-            return ThresholdScorer()
+            return default_threshold_scorer(protocol_name)
         return copy.deepcopy(_shipped_model(name))  # a private copy: callers may set min_bout_s
     if model.endswith(".skops"):
         from .model_io import load_model

@@ -15,6 +15,9 @@ DEFAULT_THRESHOLD_PCT = 15.0
 DEFAULT_RELATIVE_THRESHOLD = 0.75
 #: Active seconds an animal needs before its own activity level sets its threshold.
 MIN_ACTIVE_S = 10
+#: The per-second motion indices (``per_second`` columns) a threshold can be set on: the
+#: median or the 10th percentile over the second's frames of the changed share of the animal.
+STATISTIC_COLUMNS = {"median": "motion", "p10": "motion_p10"}
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,17 @@ class ThresholdScorer:
         ``MIN_ACTIVE_S`` active seconds the absolute threshold is used. None = absolute only.
     min_bout_s : float
         Immobile runs shorter than this are called mobile (DBscorer's "time threshold").
+    statistic : {"median", "p10"}
+        How a second's frames are summarised into its motion index: their median (a second is
+        mobile when the animal moves in most of its frames) or their 10th percentile (mobile
+        only when it moves in nearly all of them). The TST uses ``p10``: a passive pendulum
+        swing after a struggle comes to rest at each turn, a struggling mouse does not.
     """
 
     threshold_pct: float = DEFAULT_THRESHOLD_PCT
     relative_threshold: float | None = DEFAULT_RELATIVE_THRESHOLD
     min_bout_s: float = 1.0
+    statistic: str = "median"
     name: str = "threshold"
 
     def __post_init__(self) -> None:
@@ -47,6 +56,13 @@ class ThresholdScorer:
             raise ValueError(f"relative threshold must be a positive fraction (e.g. 0.75) or None, got {self.relative_threshold}")
         if self.min_bout_s < 0:
             raise ValueError(f"minimum bout must be >= 0 s, got {self.min_bout_s}")
+        if self.statistic not in STATISTIC_COLUMNS:
+            raise ValueError(f"statistic must be one of {', '.join(STATISTIC_COLUMNS)}, got {self.statistic!r}")
+
+    @property
+    def column(self) -> str:
+        """The per-second column holding the motion index this scorer compares."""
+        return STATISTIC_COLUMNS[self.statistic]
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -55,7 +71,7 @@ class ThresholdScorer:
     def animal_thresholds(self, seconds: pd.DataFrame) -> pd.Series:
         """The threshold (% of animal area) applied to each animal."""
         out = {}
-        for animal, motion in seconds.groupby("animal", sort=False)["motion"]:
+        for animal, motion in seconds.groupby("animal", sort=False)[self.column]:
             active = motion[motion > self.threshold_pct]
             t = self.threshold_pct
             if self.relative_threshold is not None and len(active) >= MIN_ACTIVE_S:
@@ -65,7 +81,7 @@ class ThresholdScorer:
 
     def raw_immobile(self, seconds: pd.DataFrame) -> np.ndarray:
         """Per-second immobile calls before the minimum bout is applied."""
-        return seconds["motion"].to_numpy() < seconds["animal"].map(self.animal_thresholds(seconds)).to_numpy()
+        return seconds[self.column].to_numpy() < seconds["animal"].map(self.animal_thresholds(seconds)).to_numpy()
 
     def predict(self, seconds: pd.DataFrame) -> pd.DataFrame:
         """Label each second of each animal.
@@ -73,7 +89,8 @@ class ThresholdScorer:
         Parameters
         ----------
         seconds : pandas.DataFrame
-            Per-second table with ``animal``, ``second`` and ``motion``, sorted by animal and second.
+            Per-second table with ``animal``, ``second`` and the motion index (:attr:`column`),
+            sorted by animal and second.
 
         Returns
         -------
@@ -93,6 +110,16 @@ class ThresholdScorer:
             },
             index=seconds.index,
         )
+
+
+#: The threshold scorer's settings, per protocol, where they differ from the class defaults
+#: (fitted by ``benchmarks/fit_default_thresholds.py`` on synthetic videos with known truth).
+PROTOCOL_DEFAULTS: dict[str, dict] = {"tst": {"statistic": "p10", "threshold_pct": 10.0, "relative_threshold": 0.55}}
+
+
+def default_threshold_scorer(protocol_name: str) -> ThresholdScorer:
+    """The threshold scorer with a protocol's default settings (the class defaults for custom protocols)."""
+    return ThresholdScorer(**PROTOCOL_DEFAULTS.get(protocol_name.lower(), {}))
 
 
 def fit_threshold(motion: np.ndarray, immobile: np.ndarray, min_bout_s: float = 1.0) -> tuple[float, float]:

@@ -156,11 +156,11 @@ def _shipped(stem):
 @pytest.mark.slow
 @pytest.mark.parametrize("protocol,stem", [("fst", "fst2"), ("fst", "fst3"), ("tst", "tst2")])
 def test_shipped_classifier_agrees_with_truth_on_fresh_videos_and_beats_threshold(fresh, protocol, stem):
-    from behavscore.threshold import ThresholdScorer
+    from behavscore.threshold import default_threshold_scorer
 
     table = fresh[protocol]
     ours = evaluate(table, _shipped(stem).predict(table)["label"], protocol)
-    base = evaluate(table, ThresholdScorer().predict(table)["label"], protocol)
+    base = evaluate(table, default_threshold_scorer(protocol).predict(table)["label"], protocol)
     assert ours["kappa"] >= 0.80, ours
     assert ours["r"] >= 0.95, ours
     assert ours["kappa"] > base["kappa"], (ours, base)

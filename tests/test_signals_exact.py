@@ -196,6 +196,7 @@ def ref_per_second(signals):
     grouped = f[cols].assign(animal=f["animal"].to_numpy(), second=second).groupby(["animal", "second"], sort=False)
     out = grouped.mean()
     out["changed_median_px"] = grouped["changed_px"].median()
+    out["changed_p10_px"] = grouped["changed_px"].quantile(0.10)
     out["n_frames"] = n_frames.rename_axis(["animal", "second"]).reindex(out.index)
     t_s = (f["frame"].to_numpy() - lag / 2.0) / signals.fps
     late = (t_s - second) >= 0.5
@@ -209,10 +210,11 @@ def ref_per_second(signals):
     out["motion"] = 100.0 * out["changed_median_px"] / area
     out["motion_early"] = 100.0 * out["changed_early_px"] / area
     out["motion_late"] = 100.0 * out["changed_late_px"] / area
+    out["motion_p10"] = 100.0 * out.pop("changed_p10_px") / area
     out["shape_motion"] = 100.0 * out["shape_change_px"] / area
     out["silhouette_motion"] = 100.0 * out["silhouette_change_px"] / area
     out.insert(0, "video", signals.video.name)
-    order = ["video", "animal", "second", "motion", "motion_early", "motion_late", "shape_motion", "silhouette_motion"]
+    order = ["video", "animal", "second", "motion", "motion_early", "motion_late", "motion_p10", "shape_motion", "silhouette_motion"]
     order += cols + ["changed_median_px", "changed_early_px", "changed_late_px", "n_frames"]
     out["animal"] = pd.Categorical(out["animal"], categories=[r.animal for r in signals.rois], ordered=True)
     out = out.sort_values(["animal", "second"]).reset_index(drop=True)

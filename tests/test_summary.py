@@ -9,7 +9,7 @@ import pytest
 from behavscore.bouts import drop_short_runs, immobile_bouts, runs
 from behavscore.protocols import Protocol, get_protocol, parse_window
 from behavscore.summary import per_minute, summarise_animal
-from behavscore.threshold import ThresholdScorer, fit_threshold
+from behavscore.threshold import ThresholdScorer, default_threshold_scorer, fit_threshold
 
 
 def labelled(labels: str, start: int = 0) -> pd.DataFrame:
@@ -70,6 +70,23 @@ def test_threshold_scorer_labels_and_probabilities():
     out = ThresholdScorer(threshold_pct=1.0, min_bout_s=2).predict(table)
     assert out["label"].tolist() == ["mobile", "mobile", "immobile", "immobile", "mobile", "mobile"]
     assert (out["p_immobile"] + out["p_mobile"] == 1).all()
+
+
+def test_p10_statistic_reads_the_low_percentile_column():
+    # A swing-like second: the median says moving, the calm frames at its turns say not.
+    table = pd.DataFrame({"animal": "a", "second": range(3), "motion": [30.0, 30.0, 30.0], "motion_p10": [30.0, 2.0, 30.0]})
+    median = ThresholdScorer(threshold_pct=10, relative_threshold=None, min_bout_s=0).predict(table)
+    low = ThresholdScorer(threshold_pct=10, relative_threshold=None, min_bout_s=0, statistic="p10").predict(table)
+    assert median["label"].tolist() == ["mobile"] * 3
+    assert low["label"].tolist() == ["mobile", "immobile", "mobile"]
+    with pytest.raises(ValueError, match="statistic must be one of median, p10"):
+        ThresholdScorer(statistic="mean")
+
+
+def test_tst_threshold_defaults_use_the_low_percentile_and_custom_protocols_the_median():
+    assert default_threshold_scorer("tst").statistic == "p10"
+    assert default_threshold_scorer("fst") == ThresholdScorer()
+    assert default_threshold_scorer("open-field") == ThresholdScorer()
 
 
 def test_fit_threshold_recovers_the_rule_that_made_the_labels():
