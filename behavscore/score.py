@@ -105,6 +105,7 @@ def check_duration(signals: MotionSignals, protocol: Protocol) -> tuple[Protocol
             f"{signals.video}: too short: {duration_s:.1f} s decoded ({n} frames at {fps:g} frames/s), "
             f"but the {protocol.name} window ends at {protocol.window_end_s:g} s"
             + (f" (header claims {claimed} frames: truncated file?)" if claimed > n + 2 else "")
+            + "; to score the part it holds, give a window that ends by then (--window START:END)"
         )
     if whole_s < protocol.window_end_s:
         warnings.append(f"{signals.video}: window end clipped from {protocol.window_end_s:g} s to {whole_s:g} s (video length)")

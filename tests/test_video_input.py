@@ -40,8 +40,10 @@ def test_folder_instead_of_file(tmp_path):
 
 def test_too_short_for_the_window_names_durations(tmp_path):
     path = write_video(tmp_path / "short.mp4", moving_square_frames(50), fps=25)
-    with pytest.raises(VideoError, match=r"short.mp4: too short: 2.0 s decoded .* window ends at 360 s"):
+    with pytest.raises(VideoError, match=r"short.mp4: too short: 2.0 s decoded .* window ends at 360 s; .*--window START:END"):
         score_video(path, protocol="fst")
+    # the way out the message names works
+    assert score_video(path, protocol="fst", window=(0, 2)).summary["window_end_s"].iloc[0] == 2
 
 
 def test_single_frame_video_is_refused(tmp_path):
