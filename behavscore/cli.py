@@ -96,7 +96,7 @@ def _run(fn):
 
 ScoringWindow = typer.Option("", "--window", help="Scored window START:END in seconds (default: FST 120:360, TST 0:360).")
 Threshold = typer.Option(None, "--threshold", help="Absolute immobility threshold on the motion index (% of the animal's area changing per frame). Default: FST 15, TST 10.")
-Relative = typer.Option(None, "--relative", help="Per-animal threshold as this share of the animal's typical active motion (default: FST 0.75, TST 0.55); 0 = absolute threshold only.")
+Relative = typer.Option(None, "--relative", help="Per-animal threshold as this share of the animal's typical active motion (default: FST 0.75, TST 0.65); 0 = absolute threshold only.")
 MinBout = typer.Option(None, "--min-bout", help="Minimum immobile bout, seconds (shorter runs count as mobile). Default 1.")
 Model = typer.Option("default", "--model", help="'default', 'threshold' or a path to a .skops model.")
 LagS = typer.Option(0.0, "--lag-s", help="Compare frames this many seconds apart (0 = consecutive frames, best for FST/TST; ~0.2 follows open-field walking speed).")

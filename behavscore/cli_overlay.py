@@ -106,7 +106,7 @@ def overlay(
         Optional[float], typer.Option("--threshold", help="Absolute immobility threshold on the motion index (% of the animal's area changing per frame). Default: FST 15, TST 10.")
     ] = None,
     relative: Annotated[
-        Optional[float], typer.Option("--relative", help="Per-animal threshold as this share of the animal's typical active motion (default: FST 0.75, TST 0.55); 0 = absolute threshold only.")
+        Optional[float], typer.Option("--relative", help="Per-animal threshold as this share of the animal's typical active motion (default: FST 0.75, TST 0.65); 0 = absolute threshold only.")
     ] = None,
     min_bout: Annotated[
         Optional[float], typer.Option("--min-bout", help="Minimum immobile bout, seconds (shorter runs count as mobile). Default 1.")

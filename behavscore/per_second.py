@@ -73,6 +73,27 @@ def _group_quantile(values: np.ndarray, keep: np.ndarray, q: float) -> np.ndarra
     return np.where(n == 0, np.nan, lower + (upper - lower) * (position - below))
 
 
+#: Half-width of the window in which each frame's calmest moment is looked for (``motion_calm``):
+#: a passive pendulum swing turns (comes to rest for a frame or two) several times a second.
+CALM_HALF_WINDOW_S = 0.08
+
+
+def calm_half_window_frames(fps: float) -> int:
+    """Frames on each side of a frame searched for its calmest moment (``CALM_HALF_WINDOW_S``)."""
+    return int(np.floor(CALM_HALF_WINDOW_S * fps + 1e-9))
+
+
+def _rolling_min(values: np.ndarray, half: int) -> np.ndarray:
+    """Minimum over axis 0 within ``half`` rows either side of each row, NaN skipped (NaN when
+    there is nothing but NaN), of a (rows, columns) array."""
+    if half <= 0 or values.shape[0] == 0:
+        return values.copy()
+    pad = np.full((half,) + values.shape[1:], np.inf)
+    padded = np.concatenate([pad, np.where(np.isnan(values), np.inf, values), pad])
+    low = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1, axis=0).min(axis=-1)
+    return np.where(np.isinf(low), np.nan, low)
+
+
 def _animal_index(animal: pd.Series, animals: list[str]) -> np.ndarray:
     """Position of each row's animal in ``animals`` (-1 when not there)."""
     n = len(animal) // max(1, len(animals))
@@ -104,6 +125,10 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
         ``motion_p10`` is the 10th percentile instead of the median: it stays high only when the
         animal moves in nearly every frame of the second, as a struggling mouse does, and drops
         when the movement stops, even briefly, as a passive pendulum swing does at each turn.
+        ``motion_calm`` takes, for each frame, the fewest changed pixels within
+        ``CALM_HALF_WINDOW_S`` either side of it, then the median of that over the second: it
+        is low when the animal is still, or turning at the end of a swing, for most of the
+        second, and high only when it keeps moving without pause for most of it.
         A trailing bin holding fewer than half a second of video is dropped (see :func:`n_bins`).
         Frames that repeat the frame before (a camera padding a slower capture, see
         :func:`behavscore.repeats.repeated_frames`) are left out of the means and medians;
@@ -155,6 +180,15 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
     early_median = _group_median(changed, present & ~is_late)
     late_median = _group_median(changed, present & is_late)
     low = _group_quantile(changed, present, 0.10)
+    # Each frame's calmest moment nearby (the frames that enter the medians only), then the
+    # median of those over the second: a second is immobile when, for most of it, the animal
+    # is still or at the turn of a swing within a fraction of a second.
+    frame = f["frame"].to_numpy(dtype=np.int64)
+    by_frame = np.full((int(frame.max(initial=-1)) + 1, len(animals)), np.nan)
+    used_rows = rows[present]
+    by_frame[frame[used_rows], animal[used_rows]] = changed[present]
+    calm = _rolling_min(by_frame, calm_half_window_frames(signals.fps))[frame[rows], animal[rows]]
+    calm_median = _group_median(calm, present)
     area = animal_area_px(signals)
     area_row = np.array([area[a] for a in animals], dtype=np.float64)[animal[first]] if animals else np.zeros(0)
     shape_change, silhouette_change = means[:, cols.index("shape_change_px")], means[:, cols.index("silhouette_change_px")]
@@ -163,6 +197,7 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
         motion_early=100.0 * early_median / area_row,
         motion_late=100.0 * late_median / area_row,
         motion_p10=100.0 * low / area_row,
+        motion_calm=100.0 * calm_median / area_row,
         shape_motion=100.0 * shape_change / area_row,
         silhouette_motion=100.0 * silhouette_change / area_row,
     )

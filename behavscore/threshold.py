@@ -16,8 +16,9 @@ DEFAULT_RELATIVE_THRESHOLD = 0.75
 #: Active seconds an animal needs before its own activity level sets its threshold.
 MIN_ACTIVE_S = 10
 #: The per-second motion indices (``per_second`` columns) a threshold can be set on: the
-#: median or the 10th percentile over the second's frames of the changed share of the animal.
-STATISTIC_COLUMNS = {"median": "motion", "p10": "motion_p10"}
+#: median or the 10th percentile over the second's frames of the changed share of the animal,
+#: or the median of each frame's calmest moment nearby (see :func:`behavscore.per_second.per_second`).
+STATISTIC_COLUMNS = {"median": "motion", "p10": "motion_p10", "calm": "motion_calm"}
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,15 @@ class ThresholdScorer:
         ``MIN_ACTIVE_S`` active seconds the absolute threshold is used. None = absolute only.
     min_bout_s : float
         Immobile runs shorter than this are called mobile (DBscorer's "time threshold").
-    statistic : {"median", "p10"}
+    statistic : {"median", "p10", "calm"}
         How a second's frames are summarised into its motion index: their median (a second is
-        mobile when the animal moves in most of its frames) or their 10th percentile (mobile
-        only when it moves in nearly all of them). The TST uses ``p10``: a passive pendulum
-        swing after a struggle comes to rest at each turn, a struggling mouse does not.
+        mobile when the animal moves in most of its frames), their 10th percentile (mobile
+        only when it moves in nearly all of them), or the median of each frame's calmest
+        moment within :data:`behavscore.per_second.CALM_HALF_WINDOW_S` either side (mobile
+        when the animal moves without pause for most of the second). The TST uses ``calm``: a
+        passive pendulum swing after a struggle comes to rest at each turn, several times a
+        second, a struggling mouse does not; unlike ``p10`` it still calls a second mobile
+        when a struggle fills most but not all of it.
     """
 
     threshold_pct: float = DEFAULT_THRESHOLD_PCT
@@ -114,7 +119,7 @@ class ThresholdScorer:
 
 #: The threshold scorer's settings, per protocol, where they differ from the class defaults
 #: (fitted by ``benchmarks/fit_default_thresholds.py`` on synthetic videos with known truth).
-PROTOCOL_DEFAULTS: dict[str, dict] = {"tst": {"statistic": "p10", "threshold_pct": 10.0, "relative_threshold": 0.55}}
+PROTOCOL_DEFAULTS: dict[str, dict] = {"tst": {"statistic": "calm", "threshold_pct": 10.0, "relative_threshold": 0.65}}
 
 
 def default_threshold_scorer(protocol_name: str) -> ThresholdScorer:

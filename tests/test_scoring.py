@@ -84,8 +84,8 @@ def test_motion_is_higher_when_the_truth_says_mobile(short_tst):
 @pytest.mark.parametrize("model", ["threshold", "default"])
 def test_tst_motion_column_is_the_index_the_threshold_scorer_compares(short_tst, model):
     r = score_video(short_tst.path, protocol="tst", rois=short_tst.rois, window=(0, 40), model=model)
-    assert np.array_equal(r.seconds["motion"].to_numpy(), r.features["motion_p10"].to_numpy(), equal_nan=True)
-    assert (r.features["motion_p10"] <= r.features["motion"]).all()
+    assert np.array_equal(r.seconds["motion"].to_numpy(), r.features["motion_calm"].to_numpy(), equal_nan=True)
+    assert (r.features["motion_calm"] <= r.features["motion"]).all()
 
 
 def test_whole_frame_is_the_default_roi(short_tst):

@@ -18,7 +18,7 @@ import pytest
 from behavscore.appearance import (
     MAX_AREA_FRACTION, MIN_AREA_FRACTION, MIN_CONTRAST_DN, MIN_MOVING_AREA_FRACTION, MOVED_DN, MOVED_SHARE, Silhouette, median_u8,
 )
-from behavscore.per_second import animal_area_px, n_bins, per_second
+from behavscore.per_second import animal_area_px, calm_half_window_frames, n_bins, per_second
 from behavscore.repeats import repeated_frames
 from behavscore.shape import nonrigid_change_px, silhouette_moments
 from behavscore.signals import (
@@ -204,6 +204,15 @@ def ref_per_second(signals):
     halves = halves.groupby(["animal", "second", "late"], sort=False)["changed_px"].median().unstack("late")
     out["changed_early_px"] = halves.get(False)
     out["changed_late_px"] = halves.get(True)
+    # Each used frame's fewest changed pixels within the calm window (used frames of the kept
+    # bins only), then the median over the second.
+    kept = (second >= 0) & (second < n_bins(signals.n_frames, signals.fps))
+    window = 2 * calm_half_window_frames(signals.fps) + 1
+    calm = pd.Series(np.nan, index=f.index)
+    for _, rows in f[kept].groupby("animal", sort=False):
+        by_frame = rows.set_index("frame")["changed_px"].reindex(range(signals.n_frames))
+        calm[rows.index] = by_frame.rolling(window, center=True, min_periods=1).min().loc[rows["frame"]].to_numpy()
+    out["changed_calm_px"] = calm.groupby([f["animal"].to_numpy(), second], sort=False).median().rename_axis(["animal", "second"])
     out = out.reset_index()
     out = out[(out["second"] >= 0) & (out["second"] < n_bins(signals.n_frames, signals.fps))].copy()
     area = out["animal"].map(animal_area_px(signals))
@@ -211,10 +220,12 @@ def ref_per_second(signals):
     out["motion_early"] = 100.0 * out["changed_early_px"] / area
     out["motion_late"] = 100.0 * out["changed_late_px"] / area
     out["motion_p10"] = 100.0 * out.pop("changed_p10_px") / area
+    out["motion_calm"] = 100.0 * out.pop("changed_calm_px") / area
     out["shape_motion"] = 100.0 * out["shape_change_px"] / area
     out["silhouette_motion"] = 100.0 * out["silhouette_change_px"] / area
     out.insert(0, "video", signals.video.name)
-    order = ["video", "animal", "second", "motion", "motion_early", "motion_late", "motion_p10", "shape_motion", "silhouette_motion"]
+    order = ["video", "animal", "second", "motion", "motion_early", "motion_late", "motion_p10", "motion_calm", "shape_motion",
+             "silhouette_motion"]
     order += cols + ["changed_median_px", "changed_early_px", "changed_late_px", "n_frames"]
     out["animal"] = pd.Categorical(out["animal"], categories=[r.animal for r in signals.rois], ordered=True)
     out = out.sort_values(["animal", "second"]).reset_index(drop=True)

@@ -79,12 +79,38 @@ def test_p10_statistic_reads_the_low_percentile_column():
     low = ThresholdScorer(threshold_pct=10, relative_threshold=None, min_bout_s=0, statistic="p10").predict(table)
     assert median["label"].tolist() == ["mobile"] * 3
     assert low["label"].tolist() == ["mobile", "immobile", "mobile"]
-    with pytest.raises(ValueError, match="statistic must be one of median, p10"):
+    with pytest.raises(ValueError, match="statistic must be one of median, p10, calm"):
         ThresholdScorer(statistic="mean")
 
 
-def test_tst_threshold_defaults_use_the_low_percentile_and_custom_protocols_the_median():
-    assert default_threshold_scorer("tst").statistic == "p10"
+def test_calm_statistic_calls_a_swing_immobile_and_a_mostly_struggling_second_mobile():
+    # Hand-made frames at 25 frames/s (1000-px animal; 400 px = 40 % changing, 0 = still), one
+    # second at a time: struggle, struggle, a passive swing that turns (is still for a frame)
+    # every 6 frames, a struggle that stops for the last 5 of its 25 frames, hanging still,
+    # struggle. A human calls the swing immobile and the fourth second mobile (it is mostly
+    # struggle); the median misses the swing, the 10th percentile miscalls the fourth second.
+    from test_features_waveform import make_signals
+
+    from behavscore.per_second import per_second
+
+    j = np.arange(25)
+    seconds = [np.full(25, 400.0), np.full(25, 400.0), np.where(j % 6 == 3, 0.0, 400.0), np.where(j >= 20, 0.0, 400.0),
+               np.zeros(25), np.full(25, 400.0)]
+    changed = np.r_[np.nan, np.concatenate(seconds)]  # frame i - 0.5 belongs to second (i - 0.5) // 25
+    table = per_second(make_signals({"a": changed}))
+    table = table[table["second"] < 6]
+    called = {
+        statistic: ThresholdScorer(threshold_pct=10, relative_threshold=None, min_bout_s=0, statistic=statistic).predict(table)["label"].tolist()
+        for statistic in ("median", "p10", "calm")
+    }
+    M, I = "mobile", "immobile"  # noqa: E741
+    assert called["calm"] == [M, M, I, M, I, M]
+    assert called["p10"] == [M, M, I, I, I, M]
+    assert called["median"] == [M, M, M, M, I, M]
+
+
+def test_tst_threshold_defaults_use_the_calm_index_and_custom_protocols_the_median():
+    assert default_threshold_scorer("tst").statistic == "calm"
     assert default_threshold_scorer("fst") == ThresholdScorer()
     assert default_threshold_scorer("open-field") == ThresholdScorer()
 
