@@ -26,6 +26,10 @@ SHORTFALL_TOLERANCE_S = 1.0
 #: Below this share of the measured frames in which the animal's outline is found, a trained
 #: scorer's user is told that its outline features are mostly interpolated.
 MIN_OUTLINE_SHARE = 0.5
+#: A trained scorer's immobility (% of the window) that differs from the threshold scorer's by
+#: more than this is reported: the two agree within a few points on the videos the models were
+#: made for, so a larger gap means the video is unlike them (camera angle, species, test).
+DISAGREEMENT_PCT = 20.0
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,22 @@ def outline_warnings(signals: MotionSignals, animals: Sequence[str]) -> list[str
     ]
 
 
+def disagreement_warnings(video: os.PathLike | str, seconds: pd.DataFrame, threshold_labels: pd.Series, protocol: Protocol) -> list[str]:
+    """Warnings for the animals whose immobility over the window, by the trained scorer
+    (``seconds["label"]``) and by the protocol's threshold scorer (``threshold_labels``, same
+    index), differs by more than ``DISAGREEMENT_PCT`` percentage points."""
+    window = ((seconds["second"] >= protocol.window_start_s) & (seconds["second"] < protocol.window_end_s)).to_numpy()
+    calls = pd.DataFrame({"animal": seconds["animal"], "model": seconds["label"] == "immobile", "threshold": threshold_labels == "immobile"})
+    share = 100.0 * calls[window].groupby("animal", sort=False)[["model", "threshold"]].mean()
+    return [
+        f"{video}: ROI {animal!r}: the classifier calls {row['model']:.0f} % of the window immobile, the motion "
+        f"index (threshold scorer) {row['threshold']:.0f} %; the two agree within a few points on the videos the model was "
+        f"trained for, so this video may differ from them (camera angle, lighting, species or test): check some seconds by "
+        f"eye (behavscore overlay), score with --model threshold, or validate against hand scoring (behavscore validate)"
+        for animal, row in share.iterrows() if abs(row["model"] - row["threshold"]) > DISAGREEMENT_PCT
+    ]
+
+
 def animal_present(signals: MotionSignals, seconds: pd.DataFrame) -> dict[str, bool]:
     """An animal is present when it looks like one or when its ROI really moves."""
     out = {}
@@ -183,6 +203,7 @@ def score_signals(
             warnings.append(f"{signals.video}: ROI {roi.animal!r}: nothing that moves or looks like an animal; no immobility reported")
     if not isinstance(scorer, ThresholdScorer):  # the threshold scorer reads no outline measure
         warnings += outline_warnings(signals, [a for a, here in present.items() if here])
+        warnings += disagreement_warnings(signals.video, seconds[~absent], index.predict(table)["label"][~absent], proto)
     summary = pd.DataFrame(rows)
     extras = [c for c in summary.columns if c in ("longest_bout_s", "threshold_pct")]
     lead = [c for c in summary.columns if c not in extras]

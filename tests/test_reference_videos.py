@@ -65,6 +65,14 @@ def test_open_field_classifier_p_mobile_tracks_independent_centroid_speed(refere
     assert rho >= 0.93, f"Spearman {rho:.3f}"
 
 
+def test_side_view_classifier_on_open_field_footage_says_it_disagrees_with_the_motion_index(reference_video):
+    # The shipped TST model calls a walking mouse seen from above immobile (see OUT_OF_DOMAIN);
+    # the scorer must say so rather than report the number silently.
+    result = score_video(reference_video / "tracktor_open_field.mp4", protocol=open_field(333), model=str(MODELS_DIR / "tst2.skops"))
+    warned = [w for w in result.warnings if "classifier calls" in w]
+    assert len(warned) == 1 and "may differ" in warned[0], result.warnings
+
+
 @pytest.mark.parametrize("roi", [None, ("arena", 95, 20, 430, 430)], ids=["whole frame", "arena"])
 def test_open_field_outline_is_the_tracked_mouse_not_the_arena_wall(reference_video, roi):
     # A dark ring-shaped wall surrounds the floor and white bedding lies at the frame's edge:

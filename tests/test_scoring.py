@@ -118,3 +118,25 @@ def test_an_animal_that_stops_is_scored_immobile_from_then_on(tmp_path):
     assert (labels.loc[0:3] == "mobile").all()
     assert (labels.loc[5:9] == "immobile").all()
     assert r.summary["latency_s"].iloc[0] == 4
+
+
+def test_classifier_and_threshold_disagreeing_is_reported_per_animal_within_the_window():
+    from behavscore.protocols import get_protocol
+    from behavscore.score import disagreement_warnings
+
+    # Animal "far": the classifier calls 30 of 40 window seconds immobile, the threshold scorer
+    # 10 (50 points apart); "near": 20 and 18 (5 points). Outside the window they disagree
+    # completely, which does not count.
+    second = np.tile(np.arange(50), 2)
+    animal = np.repeat(["far", "near"], 50)
+    model = np.r_[np.arange(50) < 30, np.arange(50) < 20] | (second >= 40)
+    threshold = np.r_[np.arange(50) < 10, np.arange(50) < 18] & (second < 40)
+    seconds = pd.DataFrame({"animal": animal, "second": second, "label": np.where(model, "immobile", "mobile")})
+    warned = disagreement_warnings("v.mp4", seconds, pd.Series(np.where(threshold, "immobile", "mobile")), replace(get_protocol("tst"), window_end_s=40))
+    assert len(warned) == 1, warned
+    assert "v.mp4: ROI 'far'" in warned[0] and "75 %" in warned[0] and "25 %" in warned[0]
+
+
+def test_no_disagreement_reported_on_the_videos_the_models_were_made_for(short_tst):
+    r = score_video(short_tst.path, protocol="tst", rois=short_tst.rois, window=(0, 40))
+    assert not [w for w in r.warnings if "classifier calls" in w], r.warnings
