@@ -79,8 +79,9 @@ CALM_HALF_WINDOW_S = 0.08
 
 
 def calm_half_window_frames(fps: float) -> int:
-    """Frames on each side of a frame searched for its calmest moment (``CALM_HALF_WINDOW_S``)."""
-    return int(np.floor(CALM_HALF_WINDOW_S * fps + 1e-9))
+    """Frames on each side of a frame searched for its calmest moment: ``CALM_HALF_WINDOW_S``
+    in whole frames (2 at 24-30 frames/s, 1 at 15, 5 at 60)."""
+    return int(round(CALM_HALF_WINDOW_S * fps))
 
 
 def _rolling_min(values: np.ndarray, half: int) -> np.ndarray:
@@ -128,7 +129,8 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
         ``motion_calm`` takes, for each frame, the fewest changed pixels within
         ``CALM_HALF_WINDOW_S`` either side of it, then the median of that over the second: it
         is low when the animal is still, or turning at the end of a swing, for most of the
-        second, and high only when it keeps moving without pause for most of it.
+        second, and high only when it keeps moving without pause for most of it (under 7
+        frames/s no other frame is that close and it equals ``motion``).
         A trailing bin holding fewer than half a second of video is dropped (see :func:`n_bins`).
         Frames that repeat the frame before (a camera padding a slower capture, see
         :func:`behavscore.repeats.repeated_frames`) are left out of the means and medians;
