@@ -154,3 +154,9 @@ def test_protocol_defaults_follow_the_literature():
 def test_immobile_bouts_have_exact_times():
     b = immobile_bouts(np.array(["mobile", "immobile", "immobile", "mobile"]), np.arange(10, 14))
     assert b.to_dict("records") == [{"start_s": 11.0, "end_s": 13.0, "duration_s": 2.0}]
+
+
+def test_calm_window_is_about_0_08_s_either_side_in_whole_frames():
+    from behavscore.per_second import calm_half_window_frames
+
+    assert [calm_half_window_frames(fps) for fps in (15, 24, 25, 29.97, 30, 60)] == [1, 2, 2, 2, 2, 5]
