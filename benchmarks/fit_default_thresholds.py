@@ -88,6 +88,7 @@ def evaluate(table: pd.DataFrame, scorer: ThresholdScorer, protocol: str) -> Fit
 
 
 def describe(fit: Fit) -> str:
+    """One line of what a fit reaches."""
     return (f"worst animal at {fit.worst:.2f} of the bar, animals within bar {fit.within:.2f}, agreement {fit.agreement:.3f}, "
             f"per-animal error s {fit.errors_s}")
 
