@@ -131,12 +131,16 @@ def outline_warnings(signals: MotionSignals, animals: Sequence[str]) -> list[str
     ]
 
 
-def disagreement_warnings(video: os.PathLike | str, seconds: pd.DataFrame, threshold_labels: pd.Series, protocol: Protocol) -> list[str]:
+def disagreement_warnings(
+    video: os.PathLike | str, seconds: pd.DataFrame, threshold_labels: pd.Series, protocol: Protocol
+) -> list[str]:
     """Warnings for the animals whose immobility over the window, by the trained scorer
     (``seconds["label"]``) and by the protocol's threshold scorer (``threshold_labels``, same
     index), differs by more than ``DISAGREEMENT_PCT`` percentage points."""
     window = ((seconds["second"] >= protocol.window_start_s) & (seconds["second"] < protocol.window_end_s)).to_numpy()
-    calls = pd.DataFrame({"animal": seconds["animal"], "model": seconds["label"] == "immobile", "threshold": threshold_labels == "immobile"})
+    calls = pd.DataFrame(
+        {"animal": seconds["animal"], "model": seconds["label"] == "immobile", "threshold": threshold_labels == "immobile"}
+    )
     share = 100.0 * calls[window].groupby("animal", sort=False)[["model", "threshold"]].mean()
     return [
         f"{video}: ROI {animal!r}: the classifier calls {row['model']:.0f} % of the window immobile, the motion "
@@ -204,7 +208,8 @@ def score_signals(
             warnings.append(f"{signals.video}: ROI {roi.animal!r}: nothing that moves or looks like an animal; no immobility reported")
     if not isinstance(scorer, ThresholdScorer):  # the threshold scorer reads no outline measure
         warnings += outline_warnings(signals, [a for a, here in present.items() if here])
-        warnings += disagreement_warnings(signals.video, seconds[~absent], index.predict(table)["label"][~absent], proto)
+        threshold_labels = index.predict(table)["label"]
+        warnings += disagreement_warnings(signals.video, seconds[~absent], threshold_labels[~absent], proto)
     summary = pd.DataFrame(rows)
     extras = [c for c in summary.columns if c in ("longest_bout_s", "threshold_pct")]
     lead = [c for c in summary.columns if c not in extras]

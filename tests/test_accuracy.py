@@ -60,7 +60,8 @@ def test_sample_videos_per_second_agreement_at_least_85_pct(samples, protocol):
 #: The TST threshold scorer on the committed samples: 3 of 4 animals within the bar, the fourth
 #: 11 s over a 102-s truth (bar 10.2 s). Its defaults put every one of 45 tuning animals and of
 #: 18 animals on three fresh seeds within it (benchmarks/accuracy_fresh_seeds.py); the samples
-#: are at 0.45 of the default resolution. Strict: passing would be news. The shipped classifier keeps every animal within the bar.
+#: are at 0.45 of the default resolution. Strict: passing would be news. The shipped classifier
+#: keeps every animal within the bar.
 TST_SAMPLE_ANIMAL_OUTSIDE = pytest.mark.xfail(
     strict=True, raises=AssertionError, reason="TST threshold scorer: 1 of 4 sample animals 11 s off a 10.2-s bar"
 )

@@ -132,7 +132,8 @@ def test_classifier_and_threshold_disagreeing_is_reported_per_animal_within_the_
     model = np.r_[np.arange(50) < 30, np.arange(50) < 20] | (second >= 40)
     threshold = np.r_[np.arange(50) < 10, np.arange(50) < 18] & (second < 40)
     seconds = pd.DataFrame({"animal": animal, "second": second, "label": np.where(model, "immobile", "mobile")})
-    warned = disagreement_warnings("v.mp4", seconds, pd.Series(np.where(threshold, "immobile", "mobile")), replace(get_protocol("tst"), window_end_s=40))
+    threshold_labels = pd.Series(np.where(threshold, "immobile", "mobile"))
+    warned = disagreement_warnings("v.mp4", seconds, threshold_labels, replace(get_protocol("tst"), window_end_s=40))
     assert len(warned) == 1, warned
     assert "v.mp4: ROI 'far'" in warned[0] and "75 %" in warned[0] and "25 %" in warned[0]
 

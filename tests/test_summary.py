@@ -99,10 +99,11 @@ def test_calm_statistic_calls_a_swing_immobile_and_a_mostly_struggling_second_mo
     changed = np.r_[np.nan, np.concatenate(seconds)]  # frame i - 0.5 belongs to second (i - 0.5) // 25
     table = per_second(make_signals({"a": changed}))
     table = table[table["second"] < 6]
-    called = {
-        statistic: ThresholdScorer(threshold_pct=10, relative_threshold=None, min_bout_s=0, statistic=statistic).predict(table)["label"].tolist()
-        for statistic in ("median", "p10", "calm")
-    }
+    def called_by(statistic: str) -> list[str]:
+        scorer = ThresholdScorer(threshold_pct=10, relative_threshold=None, min_bout_s=0, statistic=statistic)
+        return scorer.predict(table)["label"].tolist()
+
+    called = {statistic: called_by(statistic) for statistic in ("median", "p10", "calm")}
     M, I = "mobile", "immobile"  # noqa: E741
     assert called["calm"] == [M, M, I, M, I, M]
     assert called["p10"] == [M, M, I, I, I, M]
