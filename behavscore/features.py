@@ -155,11 +155,20 @@ def _col(table: pd.DataFrame, name: str) -> np.ndarray:
 
 
 def _fill(x: np.ndarray, value: float = 0.0) -> np.ndarray:
-    """Interpolate interior NaN along one animal's seconds, then fill the rest with ``value``."""
-    s = pd.Series(x)
-    if s.notna().sum() >= 2:
-        s = s.interpolate(limit_area="inside")
-    return s.fillna(value).to_numpy(dtype=float)
+    """Interpolate interior NaN along one animal's seconds, then fill the rest with ``value``.
+
+    Linear in the position, as ``pandas.Series.interpolate(limit_area="inside")`` does.
+    """
+    out = np.array(x, dtype=float)
+    missing = np.isnan(out)
+    if not missing.any():
+        return out
+    known = np.flatnonzero(~missing)
+    if known.size >= 2:
+        inside = np.flatnonzero(missing[known[0] : known[-1]]) + known[0]
+        out[inside] = np.interp(inside, known, out[known])
+    out[np.isnan(out)] = value
+    return out
 
 
 def _centred(x: np.ndarray, half: int, stat: str) -> np.ndarray:
@@ -416,14 +425,18 @@ def _band_share(x: np.ndarray, second: np.ndarray, fps: float) -> pd.Series:
     starts = np.searchsorted(second, bins - BAND_HALF_WIDTH_S, side="left")
     ends = np.searchsorted(second, bins + BAND_HALF_WIDTH_S, side="right")
     out = np.zeros(bins.size)
-    for k, (a, b) in enumerate(zip(starts, ends)):
-        v = x[a:b]
-        if v.size < fps:
-            continue
-        power = np.abs(np.fft.rfft((v - v.mean()) * np.hanning(v.size))) ** 2
-        f = np.fft.rfftfreq(v.size, d=1.0 / fps)
-        total = power[1:].sum()
-        out[k] = power[(f >= lo) & (f <= hi)].sum() / total if total > 0 else 0.0
+    sizes = ends - starts
+    for size in np.unique(sizes[sizes >= fps]):  # windows of one size in one transform
+        rows = np.flatnonzero(sizes == size)
+        v = x[starts[rows, None] + np.arange(size)]
+        # Sums row by row: a 2-D sum may add in another order (last-bit differences).
+        mean = np.array([row.mean() for row in v])
+        power = np.abs(np.fft.rfft((v - mean[:, None]) * np.hanning(size), axis=1)) ** 2
+        f = np.fft.rfftfreq(size, d=1.0 / fps)
+        in_band = (f >= lo) & (f <= hi)
+        total = np.array([p[1:].sum() for p in power])
+        band = np.array([p[in_band].sum() for p in power])
+        out[rows] = np.where(total > 0, band / np.where(total > 0, total, 1.0), 0.0)
     return pd.Series(out, index=bins)
 
 

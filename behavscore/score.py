@@ -45,9 +45,9 @@ class ScoreResult:
     minutes : pandas.DataFrame
         Per-minute bins of the window.
     features : pandas.DataFrame
-        The per-second feature table the scorer saw (motion, shape_motion, animal area and
-        position, the waveform measures of :func:`behavscore.features.add_frame_measures`, ...
-        per animal and second).
+        The per-second table the scorer saw (motion, shape_motion, animal area and position,
+        ... per animal and second; with a trained model also the waveform measures of
+        :func:`behavscore.features.add_frame_measures`).
     signals : MotionSignals
         The per-frame signals, for re-scoring without decoding again.
     protocol : Protocol
@@ -180,7 +180,9 @@ def score_signals(
     if repeats:
         warnings.append(repeats)
     proto = replace(proto, labels=tuple(scorer.labels))
-    table = add_frame_measures(per_second(signals), signals)
+    table = per_second(signals)
+    if not isinstance(scorer, ThresholdScorer):  # the waveform measures are the classifier's alone
+        table = add_frame_measures(table, signals)
     present = animal_present(signals, table)
     predicted = scorer.predict(table)
     p_cols = [f"p_{c}" for c in scorer.labels]
