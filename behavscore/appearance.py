@@ -174,6 +174,10 @@ def pick_animals(crops: Sequence[np.ndarray], blobs: Sequence[Blobs]) -> list[np
 #: A region of the animal's colour more than this many times the animal's calibrated area is
 #: not the animal (a dark arena wall around a dark mouse).
 SILHOUETTE_MAX_AREA_FACTOR = 4.0
+#: Structuring element of the opening that removes lines under 3 px thick before the animal is
+#: cut out: the drawn outline of a cylinder or box (which the animal would otherwise join when
+#: it touches the wall, making one region too large to be it) and the thin tail.
+_THIN = np.ones((3, 3), np.uint8)
 
 
 @dataclass(frozen=True)
@@ -200,11 +204,12 @@ class Silhouette:
         pixels no larger than ``SILHOUETTE_MAX_AREA_FACTOR x area_px``, and its outline; None when
         there is none.
 
-        Regions inside the hole of another (a dark mouse inside a dark ring-shaped arena
-        wall) count as regions of their own.
+        Animal-coloured lines under 3 px thick are removed first (a 3x3 opening): arena
+        outlines the animal touches and its tail. Regions inside the hole of another (a dark
+        mouse inside a dark ring-shaped arena wall) count as regions of their own.
         """
         kind = cv2.THRESH_BINARY_INV if self.dark else cv2.THRESH_BINARY
-        binary = cv2.threshold(crop, self.threshold_dn, 1, kind)[1]
+        binary = cv2.morphologyEx(cv2.threshold(crop, self.threshold_dn, 1, kind)[1], cv2.MORPH_OPEN, _THIN)
         contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
         limit = np.inf if self.area_px is None else SILHOUETTE_MAX_AREA_FACTOR * self.area_px
         best, best_area = None, -1.0

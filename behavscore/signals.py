@@ -27,9 +27,13 @@ SIGNAL_NAMES = [
 N_SIGNALS = len(SIGNAL_NAMES)
 #: Version of the signal computation; raise it whenever a change alters the numbers, so that
 #: signals cached by an earlier version are computed again.
-SIGNALS_VERSION = 2
+SIGNALS_VERSION = 3
 #: ROIs whose short side is at least twice this are measured at half resolution.
 HALF_RES_MIN_SIDE_PX = 120
+#: The animal's silhouette is measured at half the resolution of the pass in ROIs whose short
+#: side (at the pass's resolution) is at least twice this: as exact for area, position and
+#: shape, for a quarter of the work.
+SILHOUETTE_HALF_RES_MIN_SIDE_PX = 60
 
 
 @dataclass(frozen=True)
@@ -183,6 +187,17 @@ def _spread(mask: np.ndarray, changed: int, xs: _Axis, ys: _Axis) -> tuple[float
     sx = np.sqrt(max(xs.pos2 @ cx / changed - mx * mx, 0.0))
     sy = np.sqrt(max(ys.pos2 @ cy / changed - my * my, 0.0))
     return mx, my, sx, sy
+
+
+def halve(img: np.ndarray) -> np.ndarray:
+    """An image at half resolution (2x2 pixel blocks averaged; an odd last row or column dropped)."""
+    h, w = img.shape[0] // 2, img.shape[1] // 2
+    return cv2.resize(img[: 2 * h, : 2 * w], (w, h), interpolation=cv2.INTER_AREA)
+
+
+def silhouette_scale(roi: Roi) -> float:
+    """Resolution of the silhouette relative to the pass's, for an ROI at the pass's resolution."""
+    return 0.5 if min(roi.w, roi.h) >= 2 * SILHOUETTE_HALF_RES_MIN_SIDE_PX else 1.0
 
 
 def _silhouette_step(crop: np.ndarray, sil: Silhouette, last: tuple | None, out: np.ndarray, f: float) -> tuple | None:
@@ -355,7 +370,11 @@ def _pass(
     cal = [cv2.resize(c, half_size, interpolation=cv2.INTER_AREA) for c in calibration] if half else calibration
     noise_sd = [_noise_sd(cv2.absdiff(b[r.y : r.y + r.h, r.x : r.x + r.w], a[r.y : r.y + r.h, r.x : r.x + r.w]) for a, b in zip(cal[:-1], cal[1:])) for r in sr]
     cutoffs = [max(params.min_cutoff_dn, params.noise_k * sd) for sd in noise_sd]
-    silhouettes = [calibrate_silhouette([c[r.y : r.y + r.h, r.x : r.x + r.w] for c in cal[:: max(1, len(cal) // 5)]]) for r in sr]
+    g = [silhouette_scale(r) for r in sr]
+    silhouettes = [
+        calibrate_silhouette([(halve if g[j] < 1 else np.asarray)(c[r.y : r.y + r.h, r.x : r.x + r.w]) for c in cal[:: max(1, len(cal) // 5)]])
+        for j, r in enumerate(sr)
+    ]
     del cal
     px_per_px = 1.0 / (f * f)
     reservoir = _Reservoir(params.reservoir_frames, min(1.0, 320.0 / (f * max(info.width_px, info.height_px))))
@@ -374,7 +393,7 @@ def _pass(
     every = params.silhouette_frames(info.fps)
     history: collections.deque[np.ndarray] = collections.deque(maxlen=lag)
     last_shape: list[tuple[np.ndarray, object] | None] = [None] * k
-    measured = [(j, crops[j], sil) for j, sil in enumerate(silhouettes) if sil is not None]
+    measured = [(j, crops[j], sil, g[j] < 1, f * g[j]) for j, sil in enumerate(silhouettes) if sil is not None]
     n_px = [r.w * r.h for r in sr]
     per_roi_cut = [(j, inner[j], cutoffs[j], n_px[j], xs[j], ys[j]) for j in range(k)]
     absdiff, threshold, binary, count, total = cv2.absdiff, cv2.threshold, cv2.THRESH_BINARY, cv2.countNonZero, cv2.sumElems
@@ -417,8 +436,8 @@ def _pass(
                     if changed and sampled:
                         row[2:6] = _spread(mask, changed, x_axis, y_axis)
             if sampled:
-                for j, box, sil in measured:
-                    last_shape[j] = _silhouette_step(frame[box], sil, last_shape[j], out[j], f)
+                for j, box, sil, small, scale in measured:
+                    last_shape[j] = _silhouette_step(halve(frame[box]) if small else frame[box], sil, last_shape[j], out[j], scale)
             history.append(part)
             n += 1
             if n == len(calibration):

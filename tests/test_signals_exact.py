@@ -22,7 +22,7 @@ from behavscore.per_second import animal_area_px, calm_half_window_frames, n_bin
 from behavscore.repeats import repeated_frames
 from behavscore.shape import nonrigid_change_px, silhouette_moments
 from behavscore.signals import (
-    HALF_RES_MIN_SIDE_PX, N_SIGNALS, SIGNAL_NAMES, MotionSignals, Roi, SignalParams, _Reservoir, _scaled,
+    HALF_RES_MIN_SIDE_PX, N_SIGNALS, SIGNAL_NAMES, SILHOUETTE_HALF_RES_MIN_SIDE_PX, MotionSignals, Roi, SignalParams, _Reservoir, _scaled,
     compute_signals, frames_table, whole_frame_roi,
 )
 from behavscore.executors import _one_core
@@ -132,7 +132,17 @@ def ref_signals(path, rois=None, params=SignalParams()):
         per_pair = [1.4826 * float(np.median(cv2.absdiff(crop(b, r), crop(a, r)))) for a, b in zip(cal[:-1], cal[1:])]
         noise_sd.append(float(np.median(per_pair)) if per_pair else 0.0)
     cutoffs = [max(params.min_cutoff_dn, params.noise_k * sd) for sd in noise_sd]
-    silhouettes = [ref_calibrate_silhouette([crop(c, r) for c in cal[:: max(1, len(cal) // 5)]]) for r in sr]
+    # Silhouettes of large ROIs at half the pass's resolution: 2x2 blocks averaged.
+    g = [0.5 if min(r.w, r.h) >= 2 * SILHOUETTE_HALF_RES_MIN_SIDE_PX else 1.0 for r in sr]
+
+    def sil_crop(img, j):
+        c = crop(img, sr[j])
+        if g[j] == 1.0:
+            return c
+        h, w = c.shape[0] // 2, c.shape[1] // 2
+        return cv2.resize(c[: 2 * h, : 2 * w], (w, h), interpolation=cv2.INTER_AREA)
+
+    silhouettes = [ref_calibrate_silhouette([sil_crop(c, j) for c in cal[:: max(1, len(cal) // 5)]]) for j in range(len(sr))]
     px = 1.0 / (f * f)
     lag, every, n = params.lag_frames(info.fps), params.silhouette_frames(info.fps), len(frames)
     rows = np.full((n, len(rois), N_SIGNALS), np.nan)
@@ -159,17 +169,17 @@ def ref_signals(path, rois=None, params=SignalParams()):
                     rows[i, j, 2:6] = mx, my, sx, sy
         if sampled:
             for j, r in enumerate(sr):
-                found = silhouettes[j].cut(crop(frame, r)) if silhouettes[j] is not None else None
+                found = silhouettes[j].cut(sil_crop(frame, j)) if silhouettes[j] is not None else None
                 mom = silhouette_moments(found[1]) if found else None
                 if mom is None:
                     if silhouettes[j] is not None:
                         last[j] = None
                     continue
-                out = rows[i, j]
-                out[7:11] = mom.area_px * px, mom.x_px / f, mom.y_px / f, np.degrees(mom.angle_rad)
+                out, fs = rows[i, j], f * g[j]
+                out[7:11] = mom.area_px / fs**2, mom.x_px / fs, mom.y_px / fs, np.degrees(mom.angle_rad)
                 if last[j] is not None:
-                    out[11] = nonrigid_change_px(last[j][0], last[j][1], found[0], mom) * px
-                    out[12] = cv2.countNonZero(cv2.bitwise_xor(last[j][0], found[0])) * px
+                    out[11] = nonrigid_change_px(last[j][0], last[j][1], found[0], mom) / fs**2
+                    out[12] = cv2.countNonZero(cv2.bitwise_xor(last[j][0], found[0])) / fs**2
                 last[j] = found[0], mom
     # Reservoir: the frames whose index is a multiple of the final stride, down-scaled.
     scale = min(1.0, 320.0 / (f * max(info.width_px, info.height_px)))
