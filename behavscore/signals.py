@@ -31,8 +31,8 @@ SIGNALS_VERSION = 3
 #: ROIs whose short side is at least twice this are measured at half resolution.
 HALF_RES_MIN_SIDE_PX = 120
 #: The animal's silhouette is measured at half the resolution of the pass in ROIs whose short
-#: side (at the pass's resolution) is at least twice this: as exact for area, position and
-#: shape, for a quarter of the work.
+#: side (at the pass's resolution) is at least twice this (the animal is then still tens of
+#: pixels long), for a quarter of the work.
 SILHOUETTE_HALF_RES_MIN_SIDE_PX = 60
 
 

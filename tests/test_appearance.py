@@ -55,6 +55,19 @@ def test_empty_scenery_has_no_animal():
     assert pick_animals(crops, [find_blobs(c) for c in crops]) == [None] * 8
 
 
+def test_silhouette_is_the_mouse_touching_a_thin_drawn_wall_of_its_colour():
+    # A light mouse against the 1-px light outline of a cylinder: one region together, whose
+    # outline encloses the whole cylinder; the thin wall must not hide the mouse.
+    img = np.full((180, 130), 70, np.uint8)
+    cv2.rectangle(img, (5, 5), (124, 174), 200, 1)
+    cv2.ellipse(img, (20, 90), (14, 8), 0, 0, 360, 200, -1)  # touches the left wall
+    mouse_px = np.pi * 14 * 8
+    found = Silhouette(threshold_dn=135, dark=False, area_px=mouse_px).cut(img)
+    assert found is not None
+    assert abs(int(found[0].sum()) - mouse_px) < 0.3 * mouse_px
+    assert np.hypot(*(np.array(centroid(found[0])) - (20, 90))) < 2.5
+
+
 def test_silhouette_is_the_mouse_inside_a_dark_ring_shaped_arena_wall():
     img = np.full((200, 200), DARK_DN, np.uint8)  # dark wall all round ...
     cv2.circle(img, (100, 100), 80, FLOOR_DN, -1)  # ... a light circular floor ...
