@@ -172,3 +172,14 @@ def test_scored_video_carries_the_measures_a_trained_model_uses(short_tst):
     trained = score_signals(result.signals, "tst", "default", (0, 40))
     assert set(FRAME_MEASURES) <= set(trained.features.columns)
     assert np.isfinite(trained.features[list(FRAME_MEASURES)].to_numpy()).all()
+
+
+def test_nan_filling_matches_pandas_linear_interpolation_inside():
+    from behavscore.features import _fill
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        x = rng.normal(size=40)
+        x[rng.random(40) < 0.4] = np.nan
+        expected = pd.Series(x).interpolate(limit_area="inside").fillna(-1.0).to_numpy() if np.isfinite(x).sum() >= 2 else np.nan_to_num(x, nan=-1.0)
+        assert np.array_equal(_fill(x, -1.0), expected)
