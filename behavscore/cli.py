@@ -16,6 +16,8 @@ from . import __version__
 from .cli_assay import assay_app, microdialysis_app
 from .cli_overlay import HELP as OVERLAY_HELP
 from .cli_overlay import overlay
+from .cli_rois import HELP as ROIS_HELP
+from .cli_rois import rois
 from .cli_train import train
 from .cli_validate import validate
 from .signals import SignalParams
@@ -325,6 +327,7 @@ def fit_threshold_cmd(
 app.command("validate", help="Compare automatic scores with hand annotations (and two raters with each other).")(validate)
 app.command("train", help="Train an immobility classifier on hand-scored or synthetic videos.")(train)
 app.command("overlay", help=OVERLAY_HELP)(overlay)
+app.command("rois", help=ROIS_HELP)(rois)
 app.add_typer(assay_app, name="assay")
 app.add_typer(microdialysis_app, name="microdialysis")
 
