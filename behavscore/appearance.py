@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
 import cv2
@@ -178,6 +178,12 @@ SILHOUETTE_MAX_AREA_FACTOR = 4.0
 #: cut out: the drawn outline of a cylinder or box (which the animal would otherwise join when
 #: it touches the wall, making one region too large to be it) and the thin tail.
 _THIN = np.ones((3, 3), np.uint8)
+#: Calibration crops needed before pixels of the animal's colour in all of them, away from the
+#: animal, are taken for still scenery.
+SCENERY_MIN_CROPS = 3
+#: A region whose surrounding pixels are still scenery for at least this share is a fringe of
+#: that scenery, not the animal (an animal touching a divider borders it along a short stretch).
+FRINGE_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -193,37 +199,54 @@ class Silhouette:
     area_px : float or None
         The animal's area in the calibration crops (px of the crops); regions more than
         :data:`SILHOUETTE_MAX_AREA_FACTOR` times larger are not the animal. None = no limit.
+    keep : numpy.ndarray or None
+        0/1 uint8 mask of the crop, 0 where still scenery of the animal's colour lies (a dark
+        divider beside a dark mouse, the bar it hangs from): never part of the silhouette.
+        None = every pixel may be.
     """
 
     threshold_dn: float
     dark: bool
     area_px: float | None = None
+    keep: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def cut(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """The animal in a crop: a filled 0/1 uint8 mask of the largest region of animal-coloured
         pixels no larger than ``SILHOUETTE_MAX_AREA_FACTOR x area_px``, and its outline; None when
         there is none.
 
-        Animal-coloured lines under 3 px thick are removed first (a 3x3 opening): arena
-        outlines the animal touches and its tail. Regions inside the hole of another (a dark
-        mouse inside a dark ring-shaped arena wall) count as regions of their own.
+        Still scenery of the animal's colour (``keep``) is left out, then animal-coloured lines
+        under 3 px thick are removed (a 3x3 opening): arena outlines the animal touches and its
+        tail. Regions inside the hole of another (a dark mouse inside a dark ring-shaped arena
+        wall) count as regions of their own.
         """
         kind = cv2.THRESH_BINARY_INV if self.dark else cv2.THRESH_BINARY
-        binary = cv2.morphologyEx(cv2.threshold(crop, self.threshold_dn, 1, kind)[1], cv2.MORPH_OPEN, _THIN)
+        binary = cv2.threshold(crop, self.threshold_dn, 1, kind)[1]
+        if self.keep is not None:
+            binary = cv2.bitwise_and(binary, self.keep)
+        binary = cv2.morphologyEx(binary, cv2.MORPH_OPEN, _THIN)
         contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
         limit = np.inf if self.area_px is None else SILHOUETTE_MAX_AREA_FACTOR * self.area_px
-        best, best_area = None, -1.0
-        for outline, (_, _, _, parent) in zip(contours, hierarchy[0] if contours else ()):
-            if parent >= 0:  # the outline of a hole, not of a region
+        regions = [
+            (cv2.contourArea(outline), outline)
+            for outline, (_, _, _, parent) in zip(contours, hierarchy[0] if contours else ())
+            if parent < 0  # not the outline of a hole
+        ]
+        for area, outline in sorted(regions, key=lambda r: -r[0]):
+            if area > limit:
                 continue
-            area = cv2.contourArea(outline)
-            if best_area < area <= limit:
-                best, best_area = outline, area
-        if best is None:
-            return None
-        mask = np.zeros_like(binary)
-        cv2.drawContours(mask, [best], -1, 1, thickness=-1)
-        return mask, best
+            mask = np.zeros_like(binary)
+            cv2.drawContours(mask, [outline], -1, 1, thickness=-1)
+            if self.keep is None or not self._fringe(mask):
+                return mask, outline
+        return None
+
+    def _fringe(self, mask: np.ndarray) -> bool:
+        """Whether a region hugs the still scenery: at least ``FRINGE_SHARE`` of the pixels just
+        outside it are scenery (the flickering edge of a wall, left over once the wall is removed)."""
+        ring = cv2.subtract(cv2.dilate(mask, _THIN), mask)
+        n = cv2.countNonZero(ring)
+        return n > 0 and cv2.countNonZero(cv2.subtract(ring, self.keep)) >= FRINGE_SHARE * n
 
 
 def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
@@ -245,13 +268,18 @@ def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
     median luma and the median luma of a ring around it, so it adapts to coat colour and
     lighting (black mouse on white, white mouse on black). Its median area is kept, so that a
     much larger region of the animal's colour (a dark arena wall) is not taken for it later.
+    With at least :data:`SCENERY_MIN_CROPS` crops, the pixels of the animal's colour in every
+    crop that lie outside the animal and its ring in all of them are still scenery, left out of
+    every silhouette (``keep``).
     """
-    inside, around, areas = [], [], []
+    inside, around, areas, near = [], [], [], []
     for crop, blob in zip(crops, pick_animals(crops, [find_blobs(c) for c in crops])):
         if blob is None:
             continue
         size = max(3, min(crop.shape) // 12) | 1
-        ring = cv2.dilate(blob.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).astype(bool) & ~blob
+        grown = cv2.dilate(blob.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).astype(bool)
+        ring = grown & ~blob
+        near.append(grown)
         if ring.any():
             inside.append(median_u8(crop[blob]))
             around.append(median_u8(crop[ring]))
@@ -261,7 +289,13 @@ def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
     a, b = float(np.median(inside)), float(np.median(around))
     if abs(a - b) < MIN_CONTRAST_DN:
         return None
-    return Silhouette(threshold_dn=(a + b) / 2.0, dark=a < b, area_px=float(np.median(areas)))
+    sil = Silhouette(threshold_dn=(a + b) / 2.0, dark=a < b, area_px=float(np.median(areas)))
+    if len(crops) < SCENERY_MIN_CROPS:
+        return sil
+    kind = cv2.THRESH_BINARY_INV if sil.dark else cv2.THRESH_BINARY
+    coloured = np.logical_and.reduce([cv2.threshold(c, sil.threshold_dn, 1, kind)[1].astype(bool) for c in crops])
+    scenery = coloured & ~np.logical_or.reduce(near)
+    return Silhouette(sil.threshold_dn, sil.dark, sil.area_px, keep=(~scenery).astype(np.uint8)) if scenery.any() else sil
 
 
 def animal_boxes(rois: Sequence["Roi"], scale: float) -> list[tuple[slice, slice] | None]:

@@ -88,3 +88,39 @@ def test_calibration_learns_the_animals_size_and_colour():
     assert sil is not None and sil.dark
     assert DARK_DN < sil.threshold_dn < FLOOR_DN
     assert 100 < sil.area_px < 200  # the mouse (~150 px), not the block (2400 px)
+
+
+def test_a_dark_divider_the_mouse_touches_is_left_out_of_its_silhouette():
+    # A TST box drawn generously: the dark divider at its edge is still, the dark mouse moves.
+    def frame(mouse_x: int) -> np.ndarray:
+        img = np.full((180, 130), FLOOR_DN, np.uint8)
+        img[:, :6] = DARK_DN  # the divider: 1080 px, larger than the mouse
+        cv2.ellipse(img, (mouse_x, 90), (14, 8), 0, 0, 360, DARK_DN, -1)  # ~350 px
+        return img
+
+    sil = calibrate_silhouette([frame(x) for x in (60, 70, 80, 90, 100)])
+    assert sil is not None and sil.keep is not None and not sil.keep[:, :6].any()
+    touching = frame(20)  # the mouse against the divider
+    mask, _ = sil.cut(touching)
+    assert abs(int(mask.sum()) - np.pi * 14 * 8) < 0.3 * np.pi * 14 * 8
+    assert abs(centroid(mask)[0] - 20) < 2.5
+    # Without the still scenery left out, the divider (the larger region) would be the animal.
+    plain = Silhouette(sil.threshold_dn, sil.dark, sil.area_px).cut(touching)
+    assert centroid(plain[0])[0] < 10
+
+
+def test_the_flickering_edge_of_a_still_wall_is_not_taken_for_the_animal():
+    # A dark wall whose edge band is dark in some frames only (shadows, compression): once the
+    # wall is left out, the band is a region of its own, larger than the mouse.
+    def frame(mouse_x: int, band_dark: bool) -> np.ndarray:
+        img = np.full((180, 130), FLOOR_DN, np.uint8)
+        img[:, :30] = DARK_DN
+        if band_dark:
+            img[:, 30:36] = DARK_DN
+        cv2.ellipse(img, (mouse_x, 90), (14, 8), 0, 0, 360, DARK_DN, -1)
+        return img
+
+    sil = calibrate_silhouette([frame(x, band_dark=i % 2 == 0) for i, x in enumerate((60, 70, 80, 90, 100))])
+    assert sil is not None and sil.keep is not None
+    mask, _ = sil.cut(frame(95, band_dark=True))
+    assert abs(centroid(mask)[0] - 95) < 2.5

@@ -141,3 +141,17 @@ def test_classifier_and_threshold_disagreeing_is_reported_per_animal_within_the_
 def test_no_disagreement_reported_on_the_videos_the_models_were_made_for(short_tst):
     r = score_video(short_tst.path, protocol="tst", rois=short_tst.rois, window=(0, 40))
     assert not [w for w in r.warnings if "classifier calls" in w], r.warnings
+
+
+def test_a_roi_drawn_over_the_dark_dividers_gives_the_classifier_the_same_calls():
+    # The sample TST rig: dark dividers between the mice. A box drawn generously over them must
+    # not change what the classifier (which also reads the silhouette) calls.
+    from conftest import PROJECT
+
+    video = PROJECT / "videos_sample" / "tst" / "tst_s2025_v00.mp4"
+    tight = [("a1", 2, 0, 59, 90), ("a2", 65, 0, 59, 90)]  # the generator's compartments
+    generous = [("a1", 0, 0, 63, 90), ("a2", 63, 0, 63, 90)]  # each half of the frame
+    a, b = (score_video(video, protocol="tst", rois=r) for r in (tight, generous))
+    both = a.seconds.merge(b.seconds, on=["animal", "second"])
+    assert (both["label_x"] == both["label_y"]).mean() >= 0.99
+    assert (a.summary["immobility_s"] - b.summary["immobility_s"]).abs().max() <= 2

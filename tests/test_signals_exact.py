@@ -75,12 +75,14 @@ def ref_animal_masks(crops):
 
 
 def ref_calibrate_silhouette(crops):
-    inside, around, areas = [], [], []
+    inside, around, areas, near = [], [], [], np.zeros(crops[0].shape, bool)
     for crop, blob in zip(crops, ref_animal_masks(crops)):
         if blob is None:
             continue
         size = max(3, min(crop.shape) // 12) | 1
-        ring = cv2.dilate(blob.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).astype(bool) & ~blob
+        grown = cv2.dilate(blob.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).astype(bool)
+        near |= grown
+        ring = grown & ~blob
         if ring.any():
             inside.append(float(np.median(crop[blob])))
             around.append(float(np.median(crop[ring])))
@@ -90,7 +92,14 @@ def ref_calibrate_silhouette(crops):
     a, b = float(np.median(inside)), float(np.median(around))
     if abs(a - b) < MIN_CONTRAST_DN:
         return None
-    return Silhouette(threshold_dn=(a + b) / 2.0, dark=a < b, area_px=float(np.median(areas)))
+    threshold, dark = (a + b) / 2.0, a < b
+    # Still scenery: the animal's colour in every crop, away from the animal in all of them.
+    coloured = np.ones(crops[0].shape, bool)
+    for crop in crops:
+        coloured &= (crop <= threshold) if dark else (crop > threshold)
+    scenery = coloured & ~near if len(crops) >= 3 else np.zeros_like(coloured)
+    keep = (~scenery).astype(np.uint8) if scenery.any() else None
+    return Silhouette(threshold_dn=threshold, dark=dark, area_px=float(np.median(areas)), keep=keep)
 
 
 def ref_find_animal(frames, roi, scale):
