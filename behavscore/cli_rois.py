@@ -15,7 +15,8 @@ from .cohort import VIDEO_SUFFIXES
 
 HELP = "Propose one ROI per animal (compartments side by side) from where things move; write a cohort table and figures to check."
 
-console = Console()
+console = Console(stderr=True, soft_wrap=True)  # messages
+out_console = Console()  # the table and the --roi options to copy
 
 
 def _videos(path: Path) -> list[Path]:
@@ -57,6 +58,8 @@ def rois(
     if out is not None and out.exists() and not force:
         console.print(f"[bold red]error:[/] {escape(str(out))} exists (it may hold hand-entered columns); give another --out or --force")
         raise typer.Exit(2)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
     rows, failures = [], []
     table = Table(title=f"Proposed ROIs ({animals} animal{'s' if animals > 1 else ''} per video)")
     for col in ("animal", "roi_x", "roi_y", "roi_w", "roi_h", "found by"):
@@ -73,13 +76,12 @@ def rois(
         if out is not None:
             plot_proposal(proposal, out.parent / f"{video.stem}_rois.png", title=video.name)
         else:
-            console.print(escape(f"{video.name}: " + " ".join(f"--roi {n}={x},{y},{w},{h}" for n, x, y, w, h in proposal.rois)))
+            out_console.print(escape(f"{video.name}: " + " ".join(f"--roi {n}={x},{y},{w},{h}" for n, x, y, w, h in proposal.rois)))
     if rows:
-        console.print(table)
+        out_console.print(table)
     for message in failures:
         console.print(f"[bold red]not proposed:[/] {escape(message)}")
     if out is not None and rows:
-        out.parent.mkdir(parents=True, exist_ok=True)
         write_csv(pd.DataFrame(rows), out)
         console.print(escape(f"{out} written with {len(rows)} animals; figures {out.parent}/<video>_rois.png. Check them, "
                              "add treatment/dose columns, then: behavscore batch " + str(out)))

@@ -261,7 +261,7 @@ def propose_video_rois(path: str | os.PathLike, n_animals: int, sample_s: float 
         rois, method = propose_rois(frames, n_animals, names)
     except CompartmentError as exc:
         raise CompartmentError(
-            f"{path}: {exc} in the first {sample_s:g} s; check the number of animals, search longer, "
+            f"{path}: in the first {sample_s:g} s, {exc}; check the number of animals, search longer, "
             "or give the ROIs by hand (--roi, or roi_x, roi_y, roi_w, roi_h in the cohort table)"
         ) from None
     height, width = first.shape

@@ -66,13 +66,13 @@ def test_bsoid_mice_that_hardly_move_get_no_made_up_compartments(reference_video
 
 
 def test_empty_chamber_gets_no_roi(reference_video):
-    with pytest.raises(CompartmentError, match=r"eztrack_empty_chamber.wmv: no movement seen"):
+    with pytest.raises(CompartmentError, match=r"eztrack_empty_chamber.wmv: in the first 60 s, no movement seen"):
         propose_video_rois(reference_video / "eztrack_empty_chamber.wmv", 1)
 
 
 def test_an_animal_that_never_moves_is_not_given_a_made_up_compartment(tmp_path):
     path = write_video(tmp_path / "one_moving.avi", moving_square_frames(60, size=(120, 320)), fourcc="MJPG")
-    with pytest.raises(CompartmentError, match=r"one_moving.avi: movement seen in 1 separate place .* 2 animals side by side expected"):
+    with pytest.raises(CompartmentError, match=r"one_moving.avi: in the first 60 s, movement seen in 1 separate place .* 2 animals side by side expected"):
         propose_video_rois(path, 2)
     (name, x, y, w, h), = propose_video_rois(path, 1).rois
     assert x <= 20 and x + w >= 110 and (y, h) == (0, 120)
