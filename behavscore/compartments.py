@@ -155,6 +155,31 @@ def _leading(flags: np.ndarray) -> int:
     return int(flags.size if flags.all() else np.argmin(flags))
 
 
+def _activity(frames: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The median frame and the boolean map of active pixels (see :func:`activity_map`)."""
+    median, share = activity_map(frames)
+    return median, share >= ACTIVE_SHARE
+
+
+def moving_places(frames: Sequence[np.ndarray]) -> int:
+    """How many separate ranges of columns hold movement, counted as :func:`propose_rois` does
+    (animals side by side; 0 = nothing moves)."""
+    active = _activity(frames)[1]
+    return len(moving_ranges(active.sum(axis=0), MIN_MOVING_SHARE * active.size))
+
+
+def places_side_by_side(frames: Sequence[np.ndarray]) -> int:
+    """How many animals the frames seem to show side by side: :func:`moving_places` of all the
+    frames when each half of them (earlier, later) shows movement in two places or more, else 1
+    (or 0 when nothing moves). A single animal walking about an arena moves in different places
+    at different times; animals in compartments keep moving in theirs."""
+    half = len(frames) // 2
+    n = moving_places(frames)
+    if n >= 2 and half and min(moving_places(frames[:half]), moving_places(frames[half:])) >= 2:
+        return n
+    return min(n, 1)
+
+
 def propose_rois(frames: Sequence[np.ndarray], n_animals: int, names: Sequence[str]) -> tuple[list[tuple[str, int, int, int, int]], str]:
     """One ROI per animal from frames of a video whose compartments stand side by side.
 
@@ -190,10 +215,8 @@ def propose_rois(frames: Sequence[np.ndarray], n_animals: int, names: Sequence[s
     """
     if n_animals < 1 or len(names) != n_animals:
         raise ValueError(f"need one name per animal: {n_animals} animals, {len(names)} names")
-    median, share = activity_map(frames)
-    active = share >= ACTIVE_SHARE
-    profile = active.sum(axis=0)
-    min_px = MIN_MOVING_SHARE * active.size
+    median, active = _activity(frames)
+    profile, min_px = active.sum(axis=0), MIN_MOVING_SHARE * active.size
     found = split_columns(profile, n_animals, min_px)
     if found is None:
         seen = len(moving_ranges(profile, min_px))

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from behavscore import score_video
 from behavscore.cli import app
 from behavscore.cohort import read_cohort, rois_of
-from behavscore.compartments import CompartmentError, propose_video_rois, split_columns
+from behavscore.compartments import CompartmentError, places_side_by_side, propose_video_rois, sample_frames, split_columns
 
 from conftest import PROJECT, moving_square_frames, write_video
 
@@ -118,3 +118,23 @@ def test_rois_command_writes_a_cohort_table_batch_can_score(short_tst, tmp_path)
     r = runner.invoke(app, ["batch", str(out), "--protocol", "tst", "--window", "0:40", "--model", "threshold", "--out", str(tmp_path / "res")])
     assert r.exit_code == 0, r.output
     assert (pd.read_csv(tmp_path / "res" / "summary.csv")["status"] == "ok").all()
+
+
+def test_scoring_a_whole_frame_that_holds_two_animals_says_so(short_tst, tmp_path):
+    base = ["score", str(short_tst.path), "--protocol", "tst", "--window", "0:40", "--model", "threshold"]
+    r = runner.invoke(app, base + ["--out", str(tmp_path / "whole")])
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.output.split())
+    assert "scored as one animal (the whole frame)" in said and "2 separate places" in said and "--animals 2" in said
+    provenance = (tmp_path / "whole" / "provenance.json").read_text()
+    assert "2 separate places" in provenance
+    rois = sum((["--roi", f"{a}={x},{y},{w},{h}"] for a, x, y, w, h in short_tst.rois), [])
+    r = runner.invoke(app, base + rois + ["--out", str(tmp_path / "rois")])
+    assert r.exit_code == 0 and "separate places" not in r.output
+
+
+@pytest.mark.parametrize("clip, animals", [("tracktor_open_field.mp4", 1), ("tethered_home_cage_10s.avi", 1), ("bsoid/locomote_hstacked.mp4", 3)])
+def test_a_mouse_walking_about_an_arena_is_not_taken_for_several_animals(reference_video, clip, animals):
+    # The open-field mouse moves in four separate column ranges over the first minute, but in
+    # different ones early and late; the three B-SOiD panels keep moving in theirs.
+    assert places_side_by_side(sample_frames(reference_video / clip)[0]) == animals
