@@ -11,7 +11,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from .appearance import MIN_CONTRAST_DN, MOVED_DN
+from .appearance import MIN_CONTRAST_DN, MOVED_DN, median_u8
 from .bouts import runs
 from .video import VideoError, iter_luma, probe
 
@@ -78,7 +78,8 @@ def activity_map(frames: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     median : numpy.ndarray
-        float32 median over the frames (the still scenery).
+        float32 median over the frames (the still scenery; the upper middle value for an even
+        number of frames).
     active_share : numpy.ndarray
         float32, values 0-1.
 
@@ -87,10 +88,12 @@ def activity_map(frames: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     Each frame's overall brightness is first matched to the median frame's (flicker and slow
     illumination drift would otherwise light up the whole frame).
     """
-    stack = np.stack(frames).astype(np.float32)
-    median = np.median(stack, axis=0)
-    stack -= (np.median(stack.reshape(len(frames), -1), axis=1) - np.median(median))[:, None, None]
-    return median, (np.abs(stack - median) > MOVED_DN).mean(axis=0, dtype=np.float32)
+    stack = np.stack(frames)
+    middle = np.partition(stack, len(frames) // 2, axis=0)[len(frames) // 2]
+    offset_dn = np.array([median_u8(f) for f in frames]) - median_u8(middle)
+    lit = stack.astype(np.int16) - np.round(offset_dn).astype(np.int16)[:, None, None]
+    moved = np.abs(lit - middle.astype(np.int16)) > MOVED_DN
+    return middle.astype(np.float32), moved.mean(axis=0, dtype=np.float32)
 
 
 def moving_ranges(profile: np.ndarray, min_px: float) -> list[tuple[int, int]]:
