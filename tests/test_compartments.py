@@ -41,8 +41,8 @@ def test_proposed_rois_hold_each_animal_and_score_like_the_generators_rois(reque
 
 
 def test_dividers_at_the_edges_of_tst_compartments_are_left_out():
-    # The sample TST rig has dark dividers between the mice: a dark mouse's silhouette would
-    # otherwise be cut out together with them. The generator's ROIs stop short of them.
+    # The sample TST rig has dark dividers between the mice; the generator's ROIs stop short of
+    # them, and so must the proposals (the dividers are still, nothing moves in them).
     cohort = read_cohort(PROJECT / "videos_sample" / "tst" / "cohort.csv")
     for _, rows in cohort.groupby("video"):
         truth = rois_of(rows)
