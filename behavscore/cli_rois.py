@@ -11,21 +11,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .cohort import VIDEO_SUFFIXES
+from .cohort import CohortError, list_videos
 
 HELP = "Propose one ROI per animal (compartments side by side) from where things move; write a cohort table and figures to check."
 
 console = Console(stderr=True, soft_wrap=True)  # messages
 out_console = Console()  # the table and the --roi options to copy
-
-
-def _videos(path: Path) -> list[Path]:
-    if path.is_dir():
-        videos = sorted(p for p in path.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
-        if not videos:
-            raise typer.BadParameter(f"{path}: no video files ({', '.join(sorted(VIDEO_SUFFIXES))}) in this folder")
-        return videos
-    return [path]
 
 
 def _as_listed(video: Path, out: Path | None) -> str:
@@ -58,13 +49,18 @@ def rois(
     if out is not None and out.exists() and not force:
         console.print(f"[bold red]error:[/] {escape(str(out))} exists (it may hold hand-entered columns); give another --out or --force")
         raise typer.Exit(2)
+    try:
+        videos = list_videos(path) if path.is_dir() else [path]
+    except CohortError as exc:
+        console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
     rows, failures = [], []
     table = Table(title=f"Proposed ROIs ({animals} animal{'s' if animals > 1 else ''} per video)")
     for col in ("animal", "roi_x", "roi_y", "roi_w", "roi_h", "found by"):
         table.add_column(col, justify="left" if col in ("animal", "found by") else "right", overflow="fold")
-    for video in _videos(path):
+    for video in videos:
         try:
             proposal = propose_video_rois(video, animals, sample_s=seconds)
         except (VideoError, CompartmentError) as exc:

@@ -16,6 +16,21 @@ class CohortError(ValueError):
     """A cohort table that cannot be used; the message names the file, line and column."""
 
 
+def list_videos(folder: str | os.PathLike) -> list[Path]:
+    """The video files in a folder (by suffix, ``VIDEO_SUFFIXES``), sorted by name.
+
+    Raises
+    ------
+    CohortError
+        The folder holds none.
+    """
+    folder = Path(folder)
+    videos = sorted(p for p in folder.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    if not videos:
+        raise CohortError(f"{folder}: no video files ({', '.join(sorted(VIDEO_SUFFIXES))}) in this folder")
+    return videos
+
+
 def read_cohort(path: str | os.PathLike) -> pd.DataFrame:
     """Read and check a cohort table, or list a folder of videos.
 
@@ -40,9 +55,7 @@ def read_cohort(path: str | os.PathLike) -> pd.DataFrame:
     """
     path = Path(path)
     if path.is_dir():
-        videos = sorted(p for p in path.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
-        if not videos:
-            raise CohortError(f"{path}: no video files ({', '.join(sorted(VIDEO_SUFFIXES))}) in this folder")
+        videos = list_videos(path)
         return pd.DataFrame({"video": [p.name for p in videos], "animal": [p.stem for p in videos], "video_path": [str(p.resolve()) for p in videos]})
     if not path.exists():
         raise CohortError(f"{path}: cohort table not found")
