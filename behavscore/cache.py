@@ -102,6 +102,7 @@ def _to_arrays(signals: MotionSignals) -> tuple[dict, np.ndarray]:
         "per_roi": per_roi,
         "per_roi_columns": list(signals.per_roi.columns),
         "params": asdict(signals.params),
+        "places_side_by_side": signals.places_side_by_side,
     }
     return header, data
 
@@ -116,4 +117,5 @@ def _from_arrays(header: dict, data: np.ndarray, video: Path) -> MotionSignals:
     return MotionSignals(
         video=video, fps=float(header["fps"]), n_frames=n, n_frames_claimed=int(header["n_frames_claimed"]),
         rois=rois, frames=frames, per_roi=per_roi, params=SignalParams(**header["params"]),
+        places_side_by_side=header.get("places_side_by_side"),
     )

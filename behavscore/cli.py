@@ -153,18 +153,6 @@ def _write_tables(out: Path, result) -> None:
         write_csv(getattr(result, name), out / f"{name}.csv")
 
 
-def _several_animals_warning(video: Path) -> list[str]:
-    """A warning when a video scored as one animal (whole frame) shows movement side by side in
-    several places, as several animals in compartments would."""
-    from .compartments import DEFAULT_SAMPLE_S, places_side_by_side, sample_frames
-
-    n = places_side_by_side(sample_frames(video, DEFAULT_SAMPLE_S)[0])
-    if n < 2:
-        return []
-    return [f"{video}: scored as one animal (the whole frame), but in the first {DEFAULT_SAMPLE_S:g} s movement was seen in {n} "
-            f"separate places side by side; if the video holds {n} animals, give one ROI each (behavscore rois {video} --animals {n})"]
-
-
 @app.command()
 def score(
     video: Path = typer.Argument(..., help="Video file (mp4, avi, mov, wmv, ...)."),
@@ -187,13 +175,12 @@ def score(
     rois = [_parse_roi(t, i, video.stem) for i, t in enumerate(roi or [])] or None
     scorer = _scorer(model, protocol, threshold, relative, min_bout)
     result = _run(lambda: score_video(video, protocol=protocol, rois=rois, model=scorer, window=parse_window(window), signal_params=SignalParams(diff_lag_s=lag_s)))
-    warnings = result.warnings + (_several_animals_warning(video) if rois is None else [])
     _write_tables(out, result)
     (out / "qc").mkdir(exist_ok=True)
     plot_qc(result.seconds, result.protocol, out / "qc" / f"{video.stem}.png", _thresholds(result), video.name)
     params = {"command": "score", "protocol": result.protocol, "scorer": _describe(scorer), "rois": rois, "signals": result.signals.params, "per_roi": result.signals.per_roi.to_dict("records")}
-    write_provenance(out, params, [{"path": video.name, "sha256": sha256_file(video), "bytes": video.stat().st_size, "frames_decoded": result.signals.n_frames, "fps": result.signals.fps, "warnings": warnings}])
-    for w in warnings:
+    write_provenance(out, params, [{"path": video.name, "sha256": sha256_file(video), "bytes": video.stat().st_size, "frames_decoded": result.signals.n_frames, "fps": result.signals.fps, "warnings": result.warnings}])
+    for w in result.warnings:
         console.print(f"[yellow]warning:[/] {escape(w)}")
     out_console.print(_summary_table(result.summary, f"{video.name} — {result.protocol.name.upper()} {result.protocol.window_start_s:g}–{result.protocol.window_end_s:g} s"))
     console.print(f"written to {out}/")

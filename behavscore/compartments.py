@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,20 +232,53 @@ def propose_rois(frames: Sequence[np.ndarray], n_animals: int, names: Sequence[s
     return rois, method
 
 
+class StretchSample:
+    """Up to ``SAMPLE_FRAMES`` frames evenly spread over a video's first ``sample_s`` seconds,
+    taken from its frames as they are offered in order, down-scaled so that their long side is at
+    most ``SEARCH_LONG_SIDE_PX``.
+
+    Parameters
+    ----------
+    n_frames_claimed : int
+        Frames the file's header claims (0 if unknown).
+    fps : float
+        Frame rate.
+    sample_s : float
+        Seconds from the start to sample.
+    """
+
+    def __init__(self, n_frames_claimed: int, fps: float, sample_s: float = DEFAULT_SAMPLE_S):
+        self.n_frames = max(1, int(min(n_frames_claimed or np.inf, sample_s * fps)))
+        self.stride = max(1, self.n_frames // SAMPLE_FRAMES)
+        self.frames: list[np.ndarray] = []
+
+    def offer(self, i: int, frame: np.ndarray) -> bool:
+        """Take frame ``i`` if it belongs to the sample; True when it is the stretch's last frame."""
+        if i < self.n_frames and i % self.stride == 0:
+            scale = min(1.0, SEARCH_LONG_SIDE_PX / max(frame.shape))
+            self.frames.append(frame if scale == 1 else cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+        return i == self.n_frames - 1
+
+
 def sample_frames(path: str | os.PathLike, sample_s: float = DEFAULT_SAMPLE_S) -> tuple[list[np.ndarray], np.ndarray]:
-    """Up to ``SAMPLE_FRAMES`` luma frames evenly spread over the first ``sample_s`` seconds,
-    down-scaled so that their long side is at most ``SEARCH_LONG_SIDE_PX``, and the first frame
-    at full resolution."""
+    """The :class:`StretchSample` of a video's first ``sample_s`` seconds, and its first frame at
+    full resolution."""
     info = probe(path)
-    n = max(1, int(min(info.n_frames_claimed or np.inf, sample_s * info.fps)))
-    stride = max(1, n // SAMPLE_FRAMES)
-    scale = min(1.0, SEARCH_LONG_SIDE_PX / max(info.width_px, info.height_px))
-    frames, first = [], None
-    for i, frame in enumerate(itertools.islice(iter_luma(path, info), n)):
+    sample, first = StretchSample(info.n_frames_claimed, info.fps, sample_s), None
+    for i, frame in enumerate(iter_luma(path, info)):
         first = frame if first is None else first
-        if i % stride == 0:
-            frames.append(frame if scale == 1 else cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
-    return frames, first
+        if sample.offer(i, frame):
+            break
+    return sample.frames, first
+
+
+def several_animals_warning(video: str | os.PathLike, places: int | None) -> list[str]:
+    """The warning for a video scored as one animal (the whole frame) in which movement was seen
+    in ``places`` separate places side by side (:func:`places_side_by_side`); none below 2."""
+    if places is None or places < 2:
+        return []
+    return [f"{video}: scored as one animal (the whole frame), but in the first {DEFAULT_SAMPLE_S:g} s movement was seen in {places} "
+            f"separate places side by side; if the video holds {places} animals, give one ROI each (behavscore rois {video} --animals {places})"]
 
 
 def propose_video_rois(path: str | os.PathLike, n_animals: int, sample_s: float = DEFAULT_SAMPLE_S, names: Sequence[str] | None = None) -> Proposal:

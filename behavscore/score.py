@@ -9,6 +9,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from .compartments import several_animals_warning
 from .features import add_frame_measures
 from .per_second import n_bins, per_second
 from .protocols import Protocol, get_protocol
@@ -179,6 +180,7 @@ def score_signals(
     repeats = repeat_warning(signals, repeated_frames(signals))
     if repeats:
         warnings.append(repeats)
+    warnings += several_animals_warning(signals.video, signals.places_side_by_side)
     proto = replace(proto, labels=tuple(scorer.labels))
     table = per_second(signals)
     if not isinstance(scorer, ThresholdScorer):  # the waveform measures are the classifier's alone

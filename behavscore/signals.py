@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .appearance import Blobs, Silhouette, animal_appearance, animal_boxes, calibrate_silhouette, find_blobs, median_u8
+from .compartments import StretchSample, places_side_by_side
 from .shape import nonrigid_change_px, silhouette_moments
 from .video import MIN_FRAMES, VideoError, VideoInfo, check_constant_rate, decoder_settings, iter_luma, pass_decoder_threads, probe
 
@@ -125,6 +126,11 @@ class MotionSignals:
         One row per ROI: ``animal, roi_x, roi_y, roi_w, roi_h, noise_sd_dn, cutoff_dn,
         animal_area_px, animal_found`` (appearance of an animal-like blob).
     params : SignalParams
+    places_side_by_side : int or None
+        When the whole frame was measured as one animal: in how many separate places side by side
+        things moved in the first minute, as :func:`behavscore.compartments.places_side_by_side`
+        counts them (2 or more: the frame seems to hold several animals). None when ROIs were
+        given, or for signals cached before this was measured.
     """
 
     video: Path
@@ -135,6 +141,7 @@ class MotionSignals:
     frames: pd.DataFrame
     per_roi: pd.DataFrame
     params: SignalParams = field(default_factory=SignalParams)
+    places_side_by_side: int | None = None
 
     @property
     def duration_s(self) -> float:
@@ -406,6 +413,11 @@ def _pass(
         """Each ROI's crop of a down-scaled kept frame and its animal candidates."""
         return [(small[box], find_blobs(small[box])) if box is not None else None for box in boxes]
 
+    # A whole frame measured as one animal may hold several side by side: the first minute is
+    # sampled to count the places where things move, counted beside the pass once sampled.
+    stretch = StretchSample(info.n_frames_claimed, info.fps) if rois == (whole_frame_roi(info, rois[0].animal),) else None
+    placing: concurrent.futures.Future | None = None
+
     # As many threads as OpenCV may use (cv2.setNumThreads; one in batch workers).
     pool = concurrent.futures.ThreadPoolExecutor(max(1, cv2.getNumThreads()), thread_name_prefix="animal search")
     try:
@@ -413,6 +425,8 @@ def _pass(
         for frame in itertools.chain(calibration, stream):
             if half:
                 frame = cv2.resize(frame, half_size, interpolation=cv2.INTER_AREA)
+            if placing is None and stretch is not None and stretch.offer(n, frame):
+                placing = pool.submit(places_side_by_side, stretch.frames)
             if reservoir.offer(n, frame) and early_stride and n % early_stride == 0:
                 early[n] = pool.submit(lambda fr: search(reservoir.small(fr)), frame)
             if n >= rows.shape[0]:
@@ -448,7 +462,10 @@ def _pass(
             early[i] if i in early else pool.submit(lambda fr: search(reservoir.as_small(fr)), kept)
             for i, kept in zip(reservoir.index, reservoir.kept)
         ]
+        if stretch is not None and placing is None:  # a video shorter than its header says
+            placing = pool.submit(places_side_by_side, stretch.frames)
         searched = [job.result() for job in pending]
+        places = placing.result() if placing is not None else None
         found = [
             animal_appearance([s[j][0] for s in searched], [s[j][1] for s in searched], reservoir.scale)
             if boxes[j] is not None else animal_appearance([], [], reservoir.scale)
@@ -468,4 +485,5 @@ def _pass(
     return MotionSignals(
         video=info.path, fps=info.fps, n_frames=n, n_frames_claimed=info.n_frames_claimed,
         rois=rois, frames=frames_table(rois, rows[:n]), per_roi=pd.DataFrame(per_roi), params=params,
+        places_side_by_side=places,
     )

@@ -11,6 +11,7 @@ from behavscore import score_video
 from behavscore.cli import app
 from behavscore.cohort import read_cohort, rois_of
 from behavscore.compartments import CompartmentError, places_side_by_side, propose_video_rois, sample_frames, split_columns
+from behavscore.signals import Roi, compute_signals
 
 from conftest import PROJECT, moving_square_frames, write_video
 
@@ -131,6 +132,33 @@ def test_scoring_a_whole_frame_that_holds_two_animals_says_so(short_tst, tmp_pat
     rois = sum((["--roi", f"{a}={x},{y},{w},{h}"] for a, x, y, w, h in short_tst.rois), [])
     r = runner.invoke(app, base + rois + ["--out", str(tmp_path / "rois")])
     assert r.exit_code == 0 and "separate places" not in r.output
+
+
+def test_a_folder_of_videos_that_each_hold_two_animals_is_flagged_from_video_and_from_the_cache(short_tst, tmp_path):
+    # `batch` on a folder takes each video for one animal: a rig of two mice filmed without ROIs
+    # must not give one number for both silently, and re-scoring from the cache must say so too.
+    import json
+
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    (folder / short_tst.path.name).write_bytes(short_tst.path.read_bytes())
+    base = ["batch", str(folder), "--protocol", "tst", "--window", "0:40", "--model", "threshold", "--jobs", "1", "--out", str(tmp_path / "res")]
+    for run in ("decoded", "cache"):
+        r = runner.invoke(app, base + (["--threshold", "12"] if run == "cache" else []))
+        assert r.exit_code == 0, r.output
+        assert "2 separate places" in " ".join(r.output.split()), r.output
+        (record,) = json.loads((tmp_path / "res" / "provenance.json").read_text())["inputs"]
+        assert record["signals"] == run and any("--animals 2" in w for w in record["warnings"]), record
+
+
+def test_the_scoring_pass_counts_animals_side_by_side_as_the_roi_search_does(reference_video):
+    # The pass samples the first minute from the frames it decodes anyway (at half resolution
+    # for large frames); the count must be the one `behavscore rois` sees.
+    for clip in ("tracktor_open_field.mp4", "bsoid/locomote_hstacked.mp4", "bsoid/inactive_hstacked.mp4", "eztrack_empty_chamber.wmv"):
+        path = reference_video / clip
+        assert compute_signals(path).places_side_by_side == places_side_by_side(sample_frames(path)[0]), clip
+    # Given ROIs, nothing is counted: each ROI is one animal.
+    assert compute_signals(reference_video / "bsoid/locomote_hstacked.mp4", [Roi("a", 0, 0, 450, 360)]).places_side_by_side is None
 
 
 @pytest.mark.parametrize("clip, animals", [("tracktor_open_field.mp4", 1), ("tethered_home_cage_10s.avi", 1), ("bsoid/locomote_hstacked.mp4", 3)])

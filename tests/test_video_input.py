@@ -10,7 +10,7 @@ from behavscore.signals import Roi, compute_signals
 from behavscore.video import VideoError, constant_rate_problem, iter_luma, probe
 
 from conftest import moving_square_frames, write_video
-from mp4_times import set_frame_durations, timescale
+from mp4_times import set_display_matrix, set_frame_durations, timescale
 
 
 def test_missing_file_is_named(tmp_path):
@@ -142,3 +142,25 @@ def test_frame_times_off_by_more_than_a_frame_or_50_ms_are_a_problem():
     # No usable times: nothing to check.
     assert constant_rate_problem(np.zeros(n), fps) is None
     assert constant_rate_problem([0.0], fps) is None
+
+
+def test_a_phone_clip_stored_sideways_is_measured_as_players_show_it(tmp_path):
+    # Phones record portrait clips as landscape frames plus a turn in the track header. A lab
+    # draws ROIs on the clip as a player shows it (upright), so frames and sizes must be upright.
+    frames = list(moving_square_frames(40, size=(120, 160)))
+    for f in frames:
+        f[5:15, 5:25] = 255  # a white mark in the stored frame's top-left corner
+    stored = write_video(tmp_path / "stored.mp4", frames)
+    upright = set_display_matrix(stored, tmp_path / "phone.mp4")
+    info = probe(upright)
+    assert (info.width_px, info.height_px) == (120, 160)
+    first = next(iter_luma(upright, info))
+    assert first.shape == (160, 120)
+    # Turned clockwise, the stored top-left corner is the upright top-right one.
+    ys, xs = np.nonzero(first > 222)  # the mark (video-range luma tops out near 235)
+    assert ys.max() < 30 and xs.min() > 90, (ys.min(), ys.max(), xs.min(), xs.max())
+    # The moving square (stored x 20-110, y 40-80) lies at upright x 40-80, y 20-110.
+    signals = compute_signals(upright, [Roi("mouse", 30, 10, 60, 110)])
+    assert np.nanmedian(signals.frames["changed_px"]) > 100
+    with pytest.raises(VideoError, match="lies outside the 120x160 frame"):
+        compute_signals(upright, [Roi("mouse", 0, 0, 160, 120)])
