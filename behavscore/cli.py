@@ -166,8 +166,8 @@ def score(
     model: str = Model,
     lag_s: float = LagS,
 ) -> None:
-    """Score one video: seconds.csv, summary.csv, minutes.csv, a QC figure and provenance.json."""
-    from .outputs import sha256_file, write_provenance
+    """Score one video: seconds.csv, summary.csv, minutes.csv, warnings.csv, a QC figure and provenance.json."""
+    from .outputs import sha256_file, warnings_table, write_csv, write_provenance
     from .protocols import parse_window
     from .qc import plot_qc
     from .score import score_video
@@ -176,6 +176,7 @@ def score(
     scorer = _scorer(model, protocol, threshold, relative, min_bout)
     result = _run(lambda: score_video(video, protocol=protocol, rois=rois, model=scorer, window=parse_window(window), signal_params=SignalParams(diff_lag_s=lag_s)))
     _write_tables(out, result)
+    write_csv(warnings_table([(video, result.warnings)]), out / "warnings.csv")
     (out / "qc").mkdir(exist_ok=True)
     plot_qc(result.seconds, result.protocol, out / "qc" / f"{video.stem}.png", _thresholds(result), video.name)
     params = {"command": "score", "protocol": result.protocol, "scorer": _describe(scorer), "rois": rois, "signals": result.signals.params, "per_roi": result.signals.per_roi.to_dict("records")}
@@ -207,7 +208,7 @@ def batch(
     covariate: Optional[List[str]] = typer.Option(None, "--covariate", help="Cohort column(s) entered as factors in an adjusted ANOVA (e.g. sex, batch); repeatable."),
     group_stats: bool = typer.Option(True, "--group-stats/--no-group-stats", help="Write stats.csv, Prism tables and group figures after scoring."),
 ) -> None:
-    """Score a whole cohort: seconds.csv, summary.csv, minutes.csv, failures.csv, QC figures, provenance,
+    """Score a whole cohort: seconds.csv, summary.csv, minutes.csv, failures.csv, warnings.csv, QC figures, provenance,
     and per group stats.csv (ANOVA, Dunnett vs vehicle, ED50), Prism tables and figures."""
     import time
 
@@ -215,7 +216,7 @@ def batch(
 
     from .batch import score_cohort
     from .cohort import read_cohort
-    from .outputs import write_csv, write_provenance
+    from .outputs import warnings_table, write_csv, write_provenance
     from .protocols import parse_window
     from .qc import plot_qc
 
@@ -246,6 +247,7 @@ def batch(
         ))
     _write_tables(out, result)
     write_csv(result.failures, out / "failures.csv")
+    write_csv(warnings_table([(o.video, o.result.warnings) for o in result.outcomes if o.result is not None]), out / "warnings.csv")
     params = {"command": "batch", "cohort": cohort.name, "protocol": protocol, "window": win, "scorer": _describe(scorer), "signals": SignalParams(diff_lag_s=lag_s)}
     if group_stats:
         params["group_stats"] = _write_group_stats(result, out, group, reference, dose_col, covariate)

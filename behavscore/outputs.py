@@ -9,7 +9,7 @@ import os
 import platform
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pandas as pd
 
@@ -48,6 +48,23 @@ def write_png(figure, path: str | os.PathLike, dpi: int = 110) -> Path:
 def write_csv(table: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write a DataFrame as CSV atomically (no index, full float precision)."""
     atomic_write_text(path, table.to_csv(index=False, lineterminator="\n"))
+
+
+def warnings_table(videos: Sequence[tuple[str | os.PathLike, Sequence[str]]]) -> pd.DataFrame:
+    """The ``warnings.csv`` table: one row ``video, warning`` per warning of each video.
+
+    Parameters
+    ----------
+    videos : sequence of (path, warnings)
+        Each video file and the warnings its scoring gave; a leading ``"<path>: "`` is left out
+        of the text (the ``video`` column names the file).
+    """
+    rows = [
+        {"video": Path(path).name, "warning": w[len(f"{path}: "):] if w.startswith(f"{path}: ") else w}
+        for path, warnings in videos
+        for w in warnings
+    ]
+    return pd.DataFrame(rows, columns=["video", "warning"])
 
 
 def sha256_file(path: str | os.PathLike, chunk_bytes: int = 1 << 20) -> str:

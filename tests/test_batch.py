@@ -25,7 +25,7 @@ from behavscore.threshold import ThresholdScorer
 runner = CliRunner()
 SECONDS = 12
 WINDOW = f"0:{SECONDS}"
-TABLES = ("summary.csv", "seconds.csv", "minutes.csv", "failures.csv")
+TABLES = ("summary.csv", "seconds.csv", "minutes.csv", "failures.csv", "warnings.csv")
 
 
 @pytest.fixture(scope="module")

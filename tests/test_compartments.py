@@ -129,9 +129,11 @@ def test_scoring_a_whole_frame_that_holds_two_animals_says_so(short_tst, tmp_pat
     assert "scored as one animal (the whole frame)" in said and "2 separate places" in said and "--animals 2" in said
     provenance = (tmp_path / "whole" / "provenance.json").read_text()
     assert "2 separate places" in provenance
+    assert "2 separate places" in pd.read_csv(tmp_path / "whole" / "warnings.csv")["warning"].iloc[0]
     rois = sum((["--roi", f"{a}={x},{y},{w},{h}"] for a, x, y, w, h in short_tst.rois), [])
     r = runner.invoke(app, base + rois + ["--out", str(tmp_path / "rois")])
     assert r.exit_code == 0 and "separate places" not in r.output
+    assert pd.read_csv(tmp_path / "rois" / "warnings.csv").empty
 
 
 def test_a_folder_of_videos_that_each_hold_two_animals_is_flagged_from_video_and_from_the_cache(short_tst, tmp_path):
@@ -149,6 +151,9 @@ def test_a_folder_of_videos_that_each_hold_two_animals_is_flagged_from_video_and
         assert "2 separate places" in " ".join(r.output.split()), r.output
         (record,) = json.loads((tmp_path / "res" / "provenance.json").read_text())["inputs"]
         assert record["signals"] == run and any("--animals 2" in w for w in record["warnings"]), record
+        table = pd.read_csv(tmp_path / "res" / "warnings.csv")
+        assert table["video"].tolist() == [short_tst.path.name]
+        assert table["warning"].iloc[0].startswith("scored as one animal (the whole frame)")
 
 
 def test_the_scoring_pass_counts_animals_side_by_side_as_the_roi_search_does(reference_video):
