@@ -15,6 +15,7 @@ from rich.table import Table
 from . import __version__
 from .cli_assay import assay_app, microdialysis_app
 from .cli_overlay import HELP as OVERLAY_HELP
+from .cli_overlay import RELATIVE_HELP
 from .cli_overlay import overlay
 from .cli_rois import HELP as ROIS_HELP
 from .cli_rois import rois
@@ -98,7 +99,7 @@ def _run(fn):
 
 ScoringWindow = typer.Option("", "--window", help="Scored window START:END in seconds (default: FST 120:360, TST 0:360).")
 Threshold = typer.Option(None, "--threshold", help="Absolute immobility threshold on the motion index (% of the animal's area changing per frame). Default: FST 15, TST 10.")
-Relative = typer.Option(None, "--relative", help="Per-animal threshold as this share of the animal's typical active motion (default: FST 0.75, TST 0.65); 0 = absolute threshold only.")
+Relative = typer.Option(None, "--relative", help=RELATIVE_HELP)
 MinBout = typer.Option(None, "--min-bout", help="Minimum immobile bout, seconds (shorter runs count as mobile). Default 1.")
 Model = typer.Option("default", "--model", help="'default', 'threshold' or a path to a .skops model.")
 LagS = typer.Option(0.0, "--lag-s", help="Compare frames this many seconds apart (0 = consecutive frames, best for FST/TST; ~0.2 follows open-field walking speed).")
@@ -122,6 +123,7 @@ def _scorer(model: str, protocol: str, threshold: Optional[float], relative: Opt
         changes["threshold_pct"] = threshold
     if relative is not None:
         changes["relative_threshold"] = relative if relative > 0 else None
+        changes["small_body_relative_threshold"] = None  # the share given applies to every body size
     if min_bout is not None:
         changes["min_bout_s"] = min_bout
     return _run(lambda: replace(scorer, **changes)) if changes else scorer

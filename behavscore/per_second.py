@@ -134,7 +134,8 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
         A trailing bin holding fewer than half a second of video is dropped (see :func:`n_bins`).
         Frames that repeat the frame before (a camera padding a slower capture, see
         :func:`behavscore.repeats.repeated_frames`) are left out of the means and medians;
-        ``n_frames`` counts every frame of the bin.
+        ``n_frames`` counts every frame of the bin. ``body_area_px`` is the area the motion
+        indices are relative to (:func:`animal_area_px`), the same in every row of an animal.
 
     Notes
     -----
@@ -204,7 +205,8 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
         silhouette_motion=100.0 * silhouette_change / area_row,
     )
     out.update({c: means[:, i] for i, c in enumerate(cols)})
-    out.update(changed_median_px=median, changed_early_px=early_median, changed_late_px=late_median, n_frames=sizes.astype(np.int64))
+    out.update(changed_median_px=median, changed_early_px=early_median, changed_late_px=late_median, n_frames=sizes.astype(np.int64),
+               body_area_px=area_row)
     table = pd.DataFrame(out)
     table["animal"] = table["animal"].astype(str)
     return table

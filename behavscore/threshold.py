@@ -19,6 +19,12 @@ MIN_ACTIVE_S = 10
 #: median or the 10th percentile over the second's frames of the changed share of the animal,
 #: or the median of each frame's calmest moment nearby (see :func:`behavscore.per_second.per_second`).
 STATISTIC_COLUMNS = {"median": "motion", "p10": "motion_p10", "calm": "motion_calm"}
+#: Body areas (px) at and below which ``small_body_relative_threshold`` applies, and at and
+#: above which ``relative_threshold`` does (in between: linear in the logarithm of the area).
+#: They are the median areas of the low-resolution and of the full-resolution TST tuning
+#: animals (``benchmarks/fit_default_thresholds.py``).
+SMALL_BODY_AREA_PX = 350.0
+LARGE_BODY_AREA_PX = 1600.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,12 @@ class ThresholdScorer:
         motion of its active seconds)`` (over the whole video), so a vigorous struggler and a
         weak one, a near and a far camera, are judged on the same scale; with fewer than
         ``MIN_ACTIVE_S`` active seconds the absolute threshold is used. None = absolute only.
+    small_body_relative_threshold : float or None
+        The relative threshold for an animal whose body covers at most ``SMALL_BODY_AREA_PX``
+        pixels (``relative_threshold`` applies from ``LARGE_BODY_AREA_PX`` up, and in between
+        the share moves linearly with the logarithm of the area). With few pixels on the
+        body, small movements of a limb change no whole pixel, so a struggle's motion index
+        spreads further down towards stillness. None = ``relative_threshold`` for every size.
     min_bout_s : float
         Immobile runs shorter than this are called mobile (DBscorer's "time threshold").
     statistic : {"median", "p10", "calm"}
@@ -53,12 +65,15 @@ class ThresholdScorer:
     min_bout_s: float = 1.0
     statistic: str = "median"
     name: str = "threshold"
+    small_body_relative_threshold: float | None = None
 
     def __post_init__(self) -> None:
         if not np.isfinite(self.threshold_pct) or self.threshold_pct <= 0:
             raise ValueError(f"threshold must be a positive number (% of animal area), got {self.threshold_pct}")
         if self.relative_threshold is not None and not 0 < self.relative_threshold < 10:
             raise ValueError(f"relative threshold must be a positive fraction (e.g. 0.75) or None, got {self.relative_threshold}")
+        if self.small_body_relative_threshold is not None and not 0 < self.small_body_relative_threshold < 10:
+            raise ValueError(f"small-body relative threshold must be a positive fraction or None, got {self.small_body_relative_threshold}")
         if self.min_bout_s < 0:
             raise ValueError(f"minimum bout must be >= 0 s, got {self.min_bout_s}")
         if self.statistic not in STATISTIC_COLUMNS:
@@ -73,14 +88,32 @@ class ThresholdScorer:
     def labels(self) -> tuple[str, ...]:
         return ("immobile", "mobile")
 
+    def relative_share(self, body_area_px: float) -> float | None:
+        """The relative threshold for an animal whose body covers ``body_area_px`` pixels.
+
+        ``relative_threshold`` when the area is unknown (NaN) or no small-body value is set.
+        """
+        small, large = self.small_body_relative_threshold, self.relative_threshold
+        if small is None or large is None or not np.isfinite(body_area_px) or body_area_px <= 0:
+            return large
+        position = np.log(body_area_px / SMALL_BODY_AREA_PX) / np.log(LARGE_BODY_AREA_PX / SMALL_BODY_AREA_PX)
+        return float(small + np.clip(position, 0.0, 1.0) * (large - small))
+
     def animal_thresholds(self, seconds: pd.DataFrame) -> pd.Series:
-        """The threshold (% of animal area) applied to each animal."""
+        """The threshold (% of animal area) applied to each animal.
+
+        The body area is read from the table's ``body_area_px`` column where there is one
+        (:func:`behavscore.per_second.per_second` writes it).
+        """
         out = {}
-        for animal, motion in seconds.groupby("animal", sort=False)[self.column]:
+        columns = [self.column] + (["body_area_px"] if "body_area_px" in seconds.columns else [])
+        for animal, rows in seconds.groupby("animal", sort=False)[columns]:
+            motion = rows[self.column]
             active = motion[motion > self.threshold_pct]
             t = self.threshold_pct
-            if self.relative_threshold is not None and len(active) >= MIN_ACTIVE_S:
-                t = max(t, self.relative_threshold * float(active.median()))
+            share = self.relative_share(float(rows["body_area_px"].median()) if "body_area_px" in rows else np.nan)
+            if share is not None and len(active) >= MIN_ACTIVE_S:
+                t = max(t, share * float(active.median()))
             out[animal] = t
         return pd.Series(out, name="threshold_pct")
 
@@ -119,7 +152,9 @@ class ThresholdScorer:
 
 #: The threshold scorer's settings, per protocol, where they differ from the class defaults
 #: (fitted by ``benchmarks/fit_default_thresholds.py`` on synthetic videos with known truth).
-PROTOCOL_DEFAULTS: dict[str, dict] = {"tst": {"statistic": "calm", "threshold_pct": 10.0, "relative_threshold": 0.65}}
+PROTOCOL_DEFAULTS: dict[str, dict] = {
+    "tst": {"statistic": "calm", "threshold_pct": 10.0, "relative_threshold": 0.65, "small_body_relative_threshold": 0.60},
+}
 
 
 def default_threshold_scorer(protocol_name: str) -> ThresholdScorer:

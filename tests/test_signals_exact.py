@@ -242,10 +242,11 @@ def ref_per_second(signals):
     out["motion_calm"] = 100.0 * out.pop("changed_calm_px") / area
     out["shape_motion"] = 100.0 * out["shape_change_px"] / area
     out["silhouette_motion"] = 100.0 * out["silhouette_change_px"] / area
+    out["body_area_px"] = area.astype(np.float64)
     out.insert(0, "video", signals.video.name)
     order = ["video", "animal", "second", "motion", "motion_early", "motion_late", "motion_p10", "motion_calm", "shape_motion",
              "silhouette_motion"]
-    order += cols + ["changed_median_px", "changed_early_px", "changed_late_px", "n_frames"]
+    order += cols + ["changed_median_px", "changed_early_px", "changed_late_px", "n_frames", "body_area_px"]
     out["animal"] = pd.Categorical(out["animal"], categories=[r.animal for r in signals.rois], ordered=True)
     out = out.sort_values(["animal", "second"]).reset_index(drop=True)
     out["animal"] = out["animal"].astype(str)

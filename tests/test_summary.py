@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -114,6 +116,34 @@ def test_tst_threshold_defaults_use_the_calm_index_and_custom_protocols_the_medi
     assert default_threshold_scorer("tst").statistic == "calm"
     assert default_threshold_scorer("fst") == ThresholdScorer()
     assert default_threshold_scorer("open-field") == ThresholdScorer()
+
+
+def test_small_bodies_are_judged_with_the_small_body_share_of_their_active_motion():
+    # The same motion from a body of 300, 800 and 3000 px: active seconds at 40 % (median), and
+    # seconds at 24.5 %, above 0.60 x 40 = 24 % (the small body's threshold) and below the others'.
+    motion = [40.0] * 30 + [24.5] * 10
+    table = pd.concat(
+        [pd.DataFrame({"animal": name, "second": range(40), "motion_calm": motion, "body_area_px": area})
+         for name, area in (("small", 300.0), ("middle", 800.0), ("large", 3000.0))],
+        ignore_index=True,
+    )
+    scorer = ThresholdScorer(threshold_pct=10, relative_threshold=0.65, small_body_relative_threshold=0.60, statistic="calm", min_bout_s=0)
+    thresholds = scorer.animal_thresholds(table)
+    assert thresholds["small"] == pytest.approx(0.60 * 40) and thresholds["large"] == pytest.approx(0.65 * 40)
+    assert thresholds["small"] < thresholds["middle"] < thresholds["large"]
+    called = scorer.predict(table).groupby(table["animal"])["label"].apply(lambda x: (x == "immobile").sum())
+    assert called.to_dict() == {"large": 10, "middle": 10, "small": 0}
+    # Without the body's area, or without a small-body share, one share for every animal.
+    assert (scorer.animal_thresholds(table.drop(columns="body_area_px")) == 0.65 * 40).all()
+    assert (replace(scorer, small_body_relative_threshold=None).animal_thresholds(table) == 0.65 * 40).all()
+
+
+def test_a_relative_threshold_given_on_the_command_line_applies_to_every_body_size():
+    from behavscore.cli import _scorer
+
+    assert default_threshold_scorer("tst").small_body_relative_threshold == 0.60
+    given = _scorer("threshold", "tst", None, 0.7, None)
+    assert given.relative_threshold == 0.7 and given.small_body_relative_threshold is None
 
 
 def test_fit_threshold_recovers_the_rule_that_made_the_labels():
