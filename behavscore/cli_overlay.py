@@ -10,12 +10,13 @@ import pandas as pd
 import typer
 
 from .overlay import legible_scale, write_overlay
+from .threshold import SMALL_BODY_AREA_PX
 from .video import probe
 
 HELP = "Write an annotated copy of a video (ROI boxes, per-second labels, running immobility) for spot checks."
 #: ``--relative`` of ``score``, ``batch`` and ``overlay``.
 RELATIVE_HELP = ("Per-animal threshold as this share of the animal's typical active motion, for every animal (default: FST 0.75; "
-                 "TST 0.65, down to 0.60 for bodies of 350 px or fewer); 0 = absolute threshold only.")
+                 f"TST 0.65, down to 0.60 for bodies of {SMALL_BODY_AREA_PX:g} px or fewer); 0 = absolute threshold only.")
 
 
 def _same_file(a: str | Path, b: Path) -> bool:
