@@ -155,3 +155,19 @@ def test_a_roi_drawn_over_the_dark_dividers_gives_the_classifier_the_same_calls(
     both = a.seconds.merge(b.seconds, on=["animal", "second"])
     assert (both["label_x"] == both["label_y"]).mean() >= 0.99
     assert (a.summary["immobility_s"] - b.summary["immobility_s"]).abs().max() <= 2
+
+
+def test_a_body_of_few_pixels_is_reported_and_a_normal_one_is_not(tmp_path, short_tst):
+    # At 0.3 of the generator's resolution a mouse covers about 100-150 px, below the smallest
+    # body the scorers were checked on; at the default resolution about 1300-2900 px.
+    from behavscore.synth import generate_video
+
+    tiny = generate_video(tmp_path / "tiny.mp4", "tst", seed=31, seconds=20, animals=2, scale=0.3)
+    for model in ("threshold", "default"):
+        small = score_video(tiny.path, "tst", rois=tiny.rois, model=model, window=(0, 20))
+        warned = [w for w in small.warnings if "covers only" in w]
+        assert [w.split("'")[1] for w in warned] == [r[0] for r in tiny.rois], small.warnings
+        area = small.signals.per_roi.set_index("animal")["animal_area_px"]
+        assert (area < 200).all(), area
+    normal = score_video(short_tst.path, "tst", rois=short_tst.rois, model="threshold", window=(0, 40))
+    assert not [w for w in normal.warnings if "covers only" in w]
