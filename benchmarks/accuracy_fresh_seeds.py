@@ -8,7 +8,7 @@ each video once and scores it with the protocol's threshold scorer and its shipp
 It prints, per seed and scorer, the per-second agreement with truth over the protocol window,
 how many animals' immobility lies within 10 % of truth (6 s where truth is under 60 s), and the
 per-animal errors in seconds; then the totals over all seeds. ``--scale 0.45`` draws the
-videos at the committed samples' resolution and sensor noise (TST bodies of 250-600 px).
+videos at the committed samples' resolution and sensor noise (TST bodies of about 220-600 px).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from behavscore.protocols import get_protocol
 SAMPLES = Path(__file__).resolve().parents[1] / "videos_sample"
 #: Fresh cohorts for the slow check (protocol, seed, scale of the default resolution); never
 #: used to fit the defaults. ``tst-small`` is drawn at the committed samples' resolution (bodies
-#: of 250-600 px), where the TST's small-body relative threshold applies.
+#: of about 220-600 px), where the TST's small-body relative threshold applies.
 FRESH_COHORTS = {"fst": ("fst", 9101, 1.0), "tst": ("tst", 9102, 1.0), "tst-small": ("tst", 9106, 0.45)}
 
 
