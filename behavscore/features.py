@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .grouping import group_mean, group_median, runs_layout
+
 if TYPE_CHECKING:
     from .signals import MotionSignals
 
@@ -440,15 +442,16 @@ def _band_share(x: np.ndarray, second: np.ndarray, fps: float) -> pd.Series:
     return pd.Series(out, index=bins)
 
 
-def _animal_measures(frames: pd.DataFrame, second: np.ndarray, fps: float, area_px: float) -> pd.DataFrame:
-    """Waveform measures of one animal's frames (in frame order), one row per second."""
+def _animal_measures(frames: pd.DataFrame, t_s: np.ndarray, fps: float, area_px: float) -> pd.DataFrame:
+    """Waveform measures of one animal's frames (in frame order, each measured at ``t_s``), one row per second."""
+    second = np.floor(t_s).astype(np.int64)
     changed = pd.Series(frames["changed_px"].to_numpy(dtype=float)).ffill().bfill().fillna(0.0)
     x = changed.to_numpy()
     hz = rhythm_hz(x, fps)
     window = max(2, int(round(PERIODICITY_WINDOW_S * fps)))
     half = window // 2
     lag = max(1, int(round(fps / (2.0 * hz))))
-    per_frame = {"second": second}
+    per_frame = {}
     for w in TROUGH_WINDOWS_S:
         per_frame[f"trough_ratio_{w:g}s"] = _trough(changed, max(1, int(round(w * fps))), "centre")
     n_half = max(1, int(round(0.5 * fps)))
@@ -459,19 +462,25 @@ def _animal_measures(frames: pd.DataFrame, second: np.ndarray, fps: float, area_
         per_frame[f"swing_coherence{suffix}"] = _coherence(x, 2.0 * hz, fps, lo, hi)
     shape = frames["shape_change_px"].to_numpy(dtype=float)
     measured = np.isfinite(shape) & frames["animal_x_px"].notna().to_numpy()
-    per_frame["rigid"] = np.where(measured, 100.0 * shape / area_px < RIGID_SHAPE_PCT, np.nan)
-    table = pd.DataFrame(per_frame)
-    by_second = table.groupby("second")
-    out = by_second[[c for c in table.columns if c not in ("second", "rigid")]].median()
-    out["rigid_share"] = by_second["rigid"].mean()
-    out["swing_band_share"] = _band_share(x, second, fps)
+    rigid = np.where(measured, 100.0 * shape / area_px < RIGID_SHAPE_PCT, np.nan)
+    # One row per second (frames are in time order, so a second's frames are consecutive).
+    starts, _, at, present = runs_layout(second)
+    seconds = second[starts]
+    out = pd.DataFrame({name: group_median(values[at], present) for name, values in per_frame.items()}, index=seconds)
+    out["rigid_share"] = group_mean(rigid[at][:, :, None], present)[:, 0]
+    out["swing_band_share"] = _band_share(x, second, fps).to_numpy()
     # Time-resolved within the second: when the swing takes over from the struggle.
-    t = table[["second", "trough_ratio_fwd_0.5s", "swing_autocorr_fwd", "swing_coherence_fwd"]].copy()
-    t["sub"] = np.clip(np.floor((frames["t_s"].to_numpy() - second) * SUB_BINS), 0, SUB_BINS - 1).astype(int)
-    sub = t.groupby(["second", "sub"]).mean().unstack("sub")
+    sub = np.clip(np.floor((t_s - second) * SUB_BINS), 0, SUB_BINS - 1).astype(np.int64)
+    timed = {"swing_autocorr_fwd": "swing_autocorr_fwd", "swing_coherence_fwd": "swing_coherence_fwd", "trough_ratio_fwd": "trough_ratio_fwd_0.5s"}
+    means = pd.DataFrame({name: per_frame[col] for name, col in timed.items()}).groupby([second, sub]).mean()
+    row = np.searchsorted(seconds, means.index.get_level_values(0).to_numpy())
+    k_of = means.index.get_level_values(1).to_numpy()
     for k in range(SUB_BINS):
-        for name, col in (("swing_autocorr_fwd", "swing_autocorr_fwd"), ("swing_coherence_fwd", "swing_coherence_fwd"), ("trough_ratio_fwd", "trough_ratio_fwd_0.5s")):
-            out[f"{name}_{k}"] = sub[(col, k)] if (col, k) in sub.columns else np.nan
+        here = k_of == k
+        for name in timed:
+            column = np.full(seconds.size, np.nan)
+            column[row[here]] = means[name].to_numpy()[here]
+            out[f"{name}_{k}"] = column
     out["swing_hz"] = hz
     return out
 
@@ -504,17 +513,20 @@ def frame_measures(signals: "MotionSignals") -> pd.DataFrame:
     (``swing_band_share``) and the share of rigid silhouette changes (``rigid_share``); windows
     are in seconds, so the measures do not depend on the frame rate. Deterministic.
     """
-    from .per_second import animal_area_px
+    from .per_second import _animal_index, animal_area_px
 
     fps = signals.fps
     lag = signals.params.lag_frames(fps)
     area = animal_area_px(signals)
+    used = signals.frames[["frame", "changed_px", "shape_change_px", "animal_x_px"]]
+    animal = _animal_index(signals.frames["animal"], [r.animal for r in signals.rois])
     tables = []
-    for roi in signals.rois:
-        frames = signals.frames[signals.frames["animal"] == roi.animal].sort_values("frame")
+    for j, roi in enumerate(signals.rois):
+        frames = used[animal == j]
+        if not frames["frame"].is_monotonic_increasing:
+            frames = frames.sort_values("frame")
         t_s = (frames["frame"].to_numpy() - lag / 2.0) / fps
-        second = np.floor(t_s).astype(np.int64)
-        m = _animal_measures(frames.assign(t_s=t_s), second, fps, area[roi.animal])
+        m = _animal_measures(frames, t_s, fps, area[roi.animal])
         m = m[(m.index >= 0)].reset_index().rename(columns={"index": "second"})
         m.insert(0, "animal", roi.animal)
         tables.append(m)

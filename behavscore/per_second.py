@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .grouping import group_mean, group_median, group_quantile, runs_layout
 from .repeats import repeated_frames
 from .signals import SIGNAL_NAMES, MotionSignals
 
@@ -25,52 +26,6 @@ def n_bins(n_frames: int, fps: float) -> int:
     """Number of 1-s bins kept for a video: whole seconds, plus a last bin holding at least 0.5 s."""
     whole = int(np.floor(n_frames / fps + 1e-9))
     return whole + (1 if n_frames - whole * fps >= 0.5 * fps else 0)
-
-
-def _group_mean(values: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Mean over axis 0 of (rows, groups, columns) values, NaN and absent rows skipped.
-
-    The sum runs over the rows in order with Kahan compensation, as pandas' grouped mean does,
-    so the result is the same to the last bit.
-    """
-    ok = ~np.isnan(values)
-    ok &= present[:, :, None]
-    total = np.zeros(values.shape[1:])
-    compensation, y, t, c = np.zeros_like(total), np.empty_like(total), np.empty_like(total), np.empty_like(total)
-    for i in range(values.shape[0]):
-        np.subtract(values[i], compensation, out=y)
-        np.add(total, y, out=t)
-        np.subtract(t, total, out=c)
-        c -= y
-        c[~np.isfinite(c)] = 0.0  # an infinite value: pandas restarts the compensation
-        np.copyto(compensation, c, where=ok[i])
-        np.copyto(total, t, where=ok[i])
-    count = ok.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / count, np.nan)
-
-
-def _group_median(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Median over axis 0 of (rows, groups) values where ``keep``, NaN skipped (NaN when none)."""
-    v = np.sort(np.where(keep, values, np.nan), axis=0)  # NaN sorts last
-    n = (~np.isnan(v)).sum(axis=0)
-    groups = np.arange(v.shape[1])
-    upper = v[np.minimum(n // 2, v.shape[0] - 1), groups]
-    lower = v[np.maximum(n // 2 - 1, 0), groups]
-    return np.where(n == 0, np.nan, np.where(n % 2 == 1, upper, (upper + lower) / 2))
-
-
-def _group_quantile(values: np.ndarray, keep: np.ndarray, q: float) -> np.ndarray:
-    """Quantile ``q`` over axis 0 of (rows, groups) values where ``keep``, NaN skipped (NaN when
-    none), interpolated linearly between the two nearest values as pandas' ``quantile`` does."""
-    v = np.sort(np.where(keep, values, np.nan), axis=0)  # NaN sorts last
-    n = (~np.isnan(v)).sum(axis=0)
-    groups = np.arange(v.shape[1])
-    position = q * np.maximum(n - 1, 0)
-    below = np.floor(position).astype(np.int64)
-    lower = v[np.minimum(below, v.shape[0] - 1), groups]
-    upper = v[np.minimum(below + 1, np.maximum(n - 1, 0)), groups]
-    return np.where(n == 0, np.nan, lower + (upper - lower) * (position - below))
 
 
 #: Half-width of the window in which each frame's calmest moment is looked for (``motion_calm``):
@@ -157,13 +112,9 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
     if np.any(key[1:] < key[:-1]):
         order = np.argsort(key, kind="stable")
         keep, key = keep[order], key[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, np.int64)
-    sizes = np.diff(np.r_[starts, key.size])
-    width = int(sizes.max(initial=1))
-    slot = np.arange(width)
     # (row in bin, bin) tables: the k-th frame of every bin side by side.
-    present = slot[:, None] < sizes[None, :]
-    rows = keep[np.minimum(starts[None, :] + slot[:, None], max(key.size - 1, 0))] if key.size else np.zeros((width, 0), np.int64)
+    starts, sizes, at, present = runs_layout(key)
+    rows = keep[at]
     repeated = repeated_frames(signals)
     if repeated.any():
         fresh = present & ~repeated[f["frame"].to_numpy(dtype=np.int64)[rows]]
@@ -173,16 +124,16 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
     first = keep[starts] if key.size else np.zeros(0, np.int64)
     changed = values[:, :, 0]
     out = {"video": signals.video.name, "animal": np.asarray(animals, dtype=object)[animal[first]], "second": second[first]}
-    means = _group_mean(values, present)
+    means = group_mean(values, present)
     # The motion index is the median over the second's frames: a second is immobile when most
     # of its frames are, as a human scorer (and the synthetic truth) decides.
-    median = _group_median(changed, present)
+    median = group_median(changed, present)
     # The same in each half of the second: a movement that dies away within the second (the
     # end of a struggle, a passive swing running down) shows as a calmer second half.
     is_late = late[rows]
-    early_median = _group_median(changed, present & ~is_late)
-    late_median = _group_median(changed, present & is_late)
-    low = _group_quantile(changed, present, 0.10)
+    early_median = group_median(changed, present & ~is_late)
+    late_median = group_median(changed, present & is_late)
+    low = group_quantile(changed, present, 0.10)
     # Each frame's calmest moment nearby (the frames that enter the medians only), then the
     # median of those over the second: a second is immobile when, for most of it, the animal
     # is still or at the turn of a swing within a fraction of a second.
@@ -191,7 +142,7 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
     used_rows = rows[present]
     by_frame[frame[used_rows], animal[used_rows]] = changed[present]
     calm = _rolling_min(by_frame, calm_half_window_frames(signals.fps))[frame[rows], animal[rows]]
-    calm_median = _group_median(calm, present)
+    calm_median = group_median(calm, present)
     area = animal_area_px(signals)
     area_row = np.array([area[a] for a in animals], dtype=np.float64)[animal[first]] if animals else np.zeros(0)
     shape_change, silhouette_change = means[:, cols.index("shape_change_px")], means[:, cols.index("silhouette_change_px")]
