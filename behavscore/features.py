@@ -341,6 +341,24 @@ def _window_sum(x: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return c[np.clip(i + hi + 1, 0, n)] - c[np.clip(i + lo, 0, n)]
 
 
+def welch_power(x: np.ndarray, fps: float, n_seg: int) -> tuple[np.ndarray, np.ndarray]:
+    """Welch's power spectrum of ``x``: Hann-windowed segments of ``n_seg`` samples overlapping
+    by half, each less its mean, their one-sided periodograms averaged (up to a constant
+    factor, the spectral density ``scipy.signal.welch`` gives with its defaults).
+
+    Returns
+    -------
+    freq_hz, power : numpy.ndarray
+    """
+    step = n_seg - n_seg // 2
+    segments = np.lib.stride_tricks.sliding_window_view(x, n_seg)[::step]
+    segments = segments - segments.mean(axis=1, keepdims=True)
+    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_seg) / n_seg)  # periodic Hann
+    power = (np.abs(np.fft.rfft(segments * window, axis=1)) ** 2).mean(axis=0)
+    power[1 : n_seg // 2 + (n_seg % 2)] *= 2.0  # one-sided: every bin but 0 Hz and Nyquist counts twice
+    return np.fft.rfftfreq(n_seg, d=1.0 / fps), power
+
+
 def rhythm_hz(changed_px: np.ndarray, fps: float) -> float:
     """An animal's movement rhythm: half the dominant frequency of its changed-pixel count.
 
@@ -355,7 +373,7 @@ def rhythm_hz(changed_px: np.ndarray, fps: float) -> float:
     -------
     float
         Hz, within :data:`PENDULUM_BAND_HZ`; :data:`DEFAULT_RHYTHM_HZ` when the recording is
-        too short or its frame rate too low to measure it.
+        too short or its frame rate too low to measure it, or nothing moves in the band.
 
     Notes
     -----
@@ -367,11 +385,10 @@ def rhythm_hz(changed_px: np.ndarray, fps: float) -> float:
     n_seg = int(round(RHYTHM_SEGMENT_S * fps))
     if changed_px.size < n_seg or hi <= lo:
         return DEFAULT_RHYTHM_HZ
-    from scipy.signal import welch  # here, not at the top: importing scipy.signal takes ~1 s
-
-    f, power = welch(changed_px - changed_px.mean(), fs=fps, nperseg=n_seg)
+    f, power = welch_power(changed_px - changed_px.mean(), fps, n_seg)
     band = (f >= lo) & (f <= hi)
-    if not band.any() or not np.isfinite(power[band]).all() or power[band].max() <= 0:
+    # No rhythm where the band holds nothing but rounding noise (a still or empty ROI).
+    if not band.any() or not np.isfinite(power).all() or power[band].max() <= 1e-12 * power.sum():
         return DEFAULT_RHYTHM_HZ
     return float(f[band][np.argmax(power[band])] / 2.0)
 

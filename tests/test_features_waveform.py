@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from behavscore.features import FRAME_MEASURES, add_frame_measures, frame_measures, rhythm_hz, second_features
+from behavscore.features import DEFAULT_RHYTHM_HZ, FRAME_MEASURES, add_frame_measures, frame_measures, rhythm_hz, second_features, welch_power
 from behavscore.per_second import per_second
 from behavscore.signals import SIGNAL_NAMES, MotionSignals, Roi, SignalParams
 
@@ -183,3 +183,21 @@ def test_nan_filling_matches_pandas_linear_interpolation_inside():
         x[rng.random(40) < 0.4] = np.nan
         expected = pd.Series(x).interpolate(limit_area="inside").fillna(-1.0).to_numpy() if np.isfinite(x).sum() >= 2 else np.nan_to_num(x, nan=-1.0)
         assert np.array_equal(_fill(x, -1.0), expected)
+
+
+@pytest.mark.parametrize(("n", "fps", "n_seg"), [(9000, 25.0, 128), (1500, 30.0, 154), (777, 15.0, 77)])
+def test_welch_spectrum_is_scipys_up_to_a_constant(n, fps, n_seg):
+    from scipy.signal import welch
+
+    x = np.random.default_rng(n).gamma(2.0, size=n)
+    x -= x.mean()
+    f_ref, p_ref = welch(x, fs=fps, nperseg=n_seg)
+    f, p = welch_power(x, fps, n_seg)
+    assert np.array_equal(f, f_ref)
+    ratio = p_ref / p
+    assert np.allclose(ratio, ratio[0], rtol=1e-12, atol=0)
+
+
+def test_a_still_roi_has_no_rhythm_of_its_own():
+    assert rhythm_hz(np.full(3000, 7.0), 25.0) == DEFAULT_RHYTHM_HZ
+    assert rhythm_hz(np.zeros(3000), 25.0) == DEFAULT_RHYTHM_HZ
