@@ -530,13 +530,13 @@ def frame_measures(signals: "MotionSignals") -> pd.DataFrame:
     (``swing_band_share``) and the share of rigid silhouette changes (``rigid_share``); windows
     are in seconds, so the measures do not depend on the frame rate. Deterministic.
     """
-    from .per_second import _animal_index, animal_area_px
+    from .per_second import animal_area_px, animal_index
 
     fps = signals.fps
     lag = signals.params.lag_frames(fps)
     area = animal_area_px(signals)
     used = signals.frames[["frame", "changed_px", "shape_change_px", "animal_x_px"]]
-    animal = _animal_index(signals.frames["animal"], [r.animal for r in signals.rois])
+    animal = animal_index(signals.frames["animal"], [r.animal for r in signals.rois])
     tables = []
     for j, roi in enumerate(signals.rois):
         frames = used[animal == j]

@@ -50,7 +50,7 @@ def _rolling_min(values: np.ndarray, half: int) -> np.ndarray:
     return np.where(np.isinf(low), np.nan, low)
 
 
-def _animal_index(animal: pd.Series, animals: list[str]) -> np.ndarray:
+def animal_index(animal: pd.Series, animals: list[str]) -> np.ndarray:
     """Position of each row's animal in ``animals`` (-1 when not there)."""
     n = len(animal) // max(1, len(animals))
     if n * len(animals) == len(animal):  # the usual layout: one block of rows per animal, in order
@@ -105,7 +105,7 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
     t_s = (f["frame"].to_numpy() - lag / 2.0) / signals.fps
     second = np.floor(t_s).astype(np.int64)
     late = (t_s - second) >= 0.5
-    animal = _animal_index(f["animal"], animals)
+    animal = animal_index(f["animal"], animals)
     keep = np.flatnonzero((second >= 0) & (second < n_bins(signals.n_frames, signals.fps)) & (animal >= 0))
     # Rows of one (animal, second) bin side by side; a stable sort keeps the frame order.
     key = animal[keep] * (int(second.max(initial=0)) + 1) + second[keep]
