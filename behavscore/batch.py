@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -15,7 +15,7 @@ from .cohort import rois_of
 from .executors import run_tasks
 from .outputs import sha256_file
 from .protocols import Protocol, get_protocol
-from .score import ScoreResult, as_rois, score_signals
+from .score import ScoreResult, as_rois, pass_params, score_signals
 from .scorers import Scorer, resolve_scorer
 from .signals import Roi, SignalParams, compute_signals, whole_frame_roi
 from .summary import SUMMARY_COLUMNS
@@ -118,13 +118,18 @@ def score_task(task: VideoTask) -> VideoOutcome:
         outcome.sha256, outcome.bytes = sha256_file(path), path.stat().st_size
         rois = task.rois or (whole_frame_roi(info, path.stem),)
         cache = SignalCache(task.cache_dir) if task.cache_dir else None
-        key = cache_key(outcome.sha256, rois, task.signal_params)
-        signals = cache.load(key, path) if cache else None
+        params = pass_params(task.scorer, task.signal_params)
+        signals = None
+        if cache:  # signals with every measure serve every scorer
+            for stored in dict.fromkeys((replace(params, classifier_measures=True), params)):
+                signals = cache.load(cache_key(outcome.sha256, rois, stored), path)
+                if signals is not None:
+                    break
         if signals is None:
-            signals = compute_signals(path, rois, task.signal_params, info)
+            signals = compute_signals(path, rois, params, info)
             outcome.decoded = True
             if cache:
-                cache.save(key, signals)
+                cache.save(cache_key(outcome.sha256, rois, params), signals)
         outcome.result = score_signals(signals, task.protocol, task.scorer)
     except VideoError as exc:
         outcome.reason = str(exc).replace(f"{path}: ", "")

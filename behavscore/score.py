@@ -179,6 +179,12 @@ def animal_present(signals: MotionSignals, seconds: pd.DataFrame) -> dict[str, b
     return out
 
 
+def pass_params(scorer: Scorer, params: SignalParams) -> SignalParams:
+    """The settings of the decoding pass a scorer needs: the threshold scorer reads none of the
+    classifier's measures, so its pass leaves them out (``SignalParams.classifier_measures``)."""
+    return replace(params, classifier_measures=False) if isinstance(scorer, ThresholdScorer) else params
+
+
 def score_signals(
     signals: MotionSignals,
     protocol: str | Protocol = "fst",
@@ -191,6 +197,11 @@ def score_signals(
     """
     proto = get_protocol(protocol, window)
     scorer = resolve_scorer(model, proto.name)
+    if not isinstance(scorer, ThresholdScorer) and not signals.params.classifier_measures:
+        raise ValueError(
+            f"{signals.video}: these signals were measured for the threshold scorer, without the silhouette measures a "
+            "trained model reads; compute them again with the default SignalParams, or score them with model='threshold'"
+        )
     min_bout_s = scorer.min_bout_s
     proto, warnings = check_duration(signals, proto)
     repeats = repeat_warning(signals, repeated_frames(signals))
@@ -263,7 +274,8 @@ def score_video(
     window : (start_s, end_s), optional
         Overrides the protocol's scored window.
     signal_params : SignalParams
-        Settings of the decoding pass (noise cut-off).
+        Settings of the decoding pass (noise cut-off). The threshold scorer's pass leaves out
+        the measures only a trained classifier reads (:func:`pass_params`).
 
     Returns
     -------
@@ -278,6 +290,6 @@ def score_video(
         the message names the file.
     """
     info = probe(path)
-    get_protocol(protocol, window)  # fail on a bad protocol before the expensive pass
-    signals = compute_signals(info.path, as_rois(rois), signal_params, info)
-    return score_signals(signals, protocol, model, window)
+    scorer = resolve_scorer(model, get_protocol(protocol, window).name)  # a bad protocol or model fails before the pass
+    signals = compute_signals(info.path, as_rois(rois), pass_params(scorer, signal_params), info)
+    return score_signals(signals, protocol, scorer, window)

@@ -78,6 +78,11 @@ class SignalParams:
     silhouette_interval_s : float
         How often the animal's silhouette (area, centroid, orientation, shape change) is
         measured.
+    classifier_measures : bool
+        Whether the measures only a trained classifier reads are taken: the silhouette and
+        the centroid and spread of the changed pixels (``motion_x_px`` ... ``motion_sd_y_px``
+        and the silhouette columns stay NaN otherwise). The threshold scorer reads neither,
+        and scoring with it leaves them out: about half of the per-frame work.
     """
 
     noise_k: float = 4.0
@@ -86,6 +91,7 @@ class SignalParams:
     reservoir_frames: int = 16
     diff_lag_s: float = 0.0
     silhouette_interval_s: float = 0.2
+    classifier_measures: bool = True
 
     def lag_frames(self, fps: float) -> int:
         """Frames between the two frames that are differenced (at least 1)."""
@@ -380,6 +386,7 @@ def _pass(
     g = [silhouette_scale(r) for r in sr]
     silhouettes = [
         calibrate_silhouette([(halve if g[j] < 1 else np.asarray)(c[r.y : r.y + r.h, r.x : r.x + r.w]) for c in cal[:: max(1, len(cal) // 5)]])
+        if params.classifier_measures else None
         for j, r in enumerate(sr)
     ]
     del cal
@@ -434,6 +441,7 @@ def _pass(
             out = rows[n]
             # Positions, silhouettes and brightness every silhouette_interval_s; change every frame.
             sampled = n % every == 0
+            spread = sampled and params.classifier_measures
             if sampled:
                 out[:, 6] = cv2.mean(frame)[0]
             part = frame[union]
@@ -447,7 +455,7 @@ def _pass(
                     row = out[j]
                     row[0] = changed * px_per_px
                     row[1] = total(d)[0] / area
-                    if changed and sampled:
+                    if changed and spread:
                         row[2:6] = _spread(mask, changed, x_axis, y_axis)
             if sampled:
                 for j, box, sil, small, scale in measured:

@@ -221,3 +221,20 @@ def test_unknown_group_column_is_refused_before_scoring(cohort12, tmp_path):
     r = _batch(cohort12, tmp_path, "--group", "genotype")
     assert r.exit_code == 2 and "genotype" in r.output and "treatment" in r.output
     assert not (tmp_path / "cache").exists()
+
+
+def test_signals_measured_for_the_threshold_scorer_serve_it_alone(short_tst, tmp_path):
+    # The threshold scorer's pass leaves out the classifier's measures: its cached signals do
+    # not serve a trained model, while signals with every measure serve both.
+    cohort = pd.DataFrame([{"video": short_tst.path.name, "animal": a, "roi_x": x, "roi_y": y, "roi_w": w, "roi_h": h}
+                           for a, x, y, w, h in short_tst.rois])
+    cohort = _with_paths(cohort, short_tst.path.parent)
+    lean = score_cohort(cohort, "tst", model="threshold", window=(0, 40), cache_dir=tmp_path)
+    trained = score_cohort(cohort, "tst", model="default", window=(0, 40), cache_dir=tmp_path)
+    assert lean.outcomes[0].decoded and trained.outcomes[0].decoded
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+    again = score_cohort(cohort, "tst", model="threshold", window=(0, 40), cache_dir=tmp_path)
+    assert not again.outcomes[0].decoded
+    assert again.outcomes[0].result.signals.params.classifier_measures  # read from the full signals
+    pd.testing.assert_frame_equal(lean.seconds, again.seconds)
+    pd.testing.assert_frame_equal(lean.summary, again.summary)

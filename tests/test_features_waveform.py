@@ -165,11 +165,10 @@ def test_classifier_trained_with_measures_warns_when_a_table_lacks_them():
 
 def test_scored_video_carries_the_measures_a_trained_model_uses(short_tst):
     from behavscore import score_video
-    from behavscore.score import score_signals
 
     result = score_video(short_tst.path, "tst", rois=short_tst.rois, model="threshold", window=(0, 40))
     assert not set(FRAME_MEASURES) & set(result.features.columns)  # the threshold scorer reads none of them
-    trained = score_signals(result.signals, "tst", "default", (0, 40))
+    trained = score_video(short_tst.path, "tst", rois=short_tst.rois, model="default", window=(0, 40))
     assert set(FRAME_MEASURES) <= set(trained.features.columns)
     assert np.isfinite(trained.features[list(FRAME_MEASURES)].to_numpy()).all()
 

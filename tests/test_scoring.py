@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from behavscore import Protocol, score_signals, score_video
+from behavscore import Protocol, Roi, compute_signals, score_signals, score_video
 from behavscore.threshold import ThresholdScorer
 
 from conftest import moving_square_frames, write_video
@@ -59,8 +59,8 @@ def test_rescoring_from_signals_needs_no_video_and_matches(fst_result, tmp_path)
     pd.testing.assert_frame_equal(rescored.seconds, fresh.seconds)
 
 
-def test_classifier_user_is_told_when_an_outline_is_mostly_missing(fst_result):
-    signals = fst_result.signals
+def test_classifier_user_is_told_when_an_outline_is_mostly_missing(short_fst):
+    signals = compute_signals(short_fst.path, [Roi(*r) for r in short_fst.rois])
     first, second = (r.animal for r in signals.rois)
     assert not score_signals(signals, "fst", window=(0, 40)).warnings  # every outline found
     frames = signals.frames.copy()
@@ -171,3 +171,19 @@ def test_a_body_of_few_pixels_is_reported_and_a_normal_one_is_not(tmp_path, shor
         assert (area < 200).all(), area
     normal = score_video(short_tst.path, "tst", rois=short_tst.rois, model="threshold", window=(0, 40))
     assert not [w for w in normal.warnings if "covers only" in w]
+
+
+def test_threshold_scoring_leaves_out_the_classifier_measures_and_gives_the_same_numbers(short_tst):
+    lean = score_video(short_tst.path, "tst", rois=short_tst.rois, model="threshold", window=(0, 40))
+    assert lean.signals.params.classifier_measures is False
+    left_out = ["motion_x_px", "motion_sd_y_px", "animal_area_px", "animal_x_px", "shape_change_px", "silhouette_change_px"]
+    assert lean.signals.frames[left_out].isna().all().all()
+    full = compute_signals(short_tst.path, [Roi(*r) for r in short_tst.rois])
+    assert full.frames[left_out].notna().any().all()
+    same = score_signals(full, "tst", "threshold", (0, 40))
+    pd.testing.assert_frame_equal(lean.seconds, same.seconds)
+    pd.testing.assert_frame_equal(lean.summary, same.summary)
+    assert lean.warnings == same.warnings
+    # A trained model needs what was left out, and says so rather than scoring NaN-filled features.
+    with pytest.raises(ValueError, match="measured for the threshold scorer"):
+        score_signals(lean.signals, "tst", "default", (0, 40))
