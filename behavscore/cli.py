@@ -221,6 +221,7 @@ def batch(
     from .outputs import warnings_table, write_csv, write_provenance
     from .protocols import parse_window
     from .qc import plot_qc
+    from .score import pass_params
 
     table = _run(lambda: read_cohort(cohort))
     win = _run(lambda: parse_window(window))
@@ -250,7 +251,8 @@ def batch(
     _write_tables(out, result)
     write_csv(result.failures, out / "failures.csv")
     write_csv(warnings_table([(o.video, o.result.warnings) for o in result.outcomes if o.result is not None]), out / "warnings.csv")
-    params = {"command": "batch", "cohort": cohort.name, "protocol": protocol, "window": win, "scorer": _describe(scorer), "signals": SignalParams(diff_lag_s=lag_s)}
+    params = {"command": "batch", "cohort": cohort.name, "protocol": protocol, "window": win, "scorer": _describe(scorer),
+              "signals": pass_params(scorer, SignalParams(diff_lag_s=lag_s))}
     if group_stats:
         params["group_stats"] = _write_group_stats(result, out, group, reference, dose_col, covariate)
     write_provenance(out, params, [o.provenance() for o in result.outcomes])
