@@ -82,7 +82,7 @@ class SignalParams:
         Whether the measures only a trained classifier reads are taken: the silhouette and
         the centroid and spread of the changed pixels (``motion_x_px`` ... ``motion_sd_y_px``
         and the silhouette columns stay NaN otherwise). The threshold scorer reads neither,
-        and scoring with it leaves them out: about half of the per-frame work.
+        and scoring with it leaves them out: two thirds of the per-frame work.
     """
 
     noise_k: float = 4.0
