@@ -172,8 +172,9 @@ def disagreement_warnings(
 def animal_present(signals: MotionSignals, seconds: pd.DataFrame) -> dict[str, bool]:
     """An animal is present when it looks like one or when its ROI really moves."""
     out = {}
+    animal, changed_px = seconds["animal"].to_numpy(dtype=object), seconds["changed_px"].to_numpy(dtype=float)
     for row in signals.per_roi.itertuples():
-        changed = seconds.loc[seconds["animal"] == row.animal, "changed_px"].to_numpy()
+        changed = changed_px[animal == row.animal]
         p90 = float(np.nanpercentile(changed, 90)) if np.isfinite(changed).any() else 0.0
         out[row.animal] = bool(row.animal_found) or p90 >= MOVING_FRACTION * row.roi_w * row.roi_h
     return out
@@ -220,8 +221,9 @@ def score_signals(
     motion = table[[index.column]].rename(columns={index.column: "motion"})
     seconds = pd.concat([table[["video", "animal", "second"]], predicted[["label"]], motion, predicted[p_cols]], axis=1)
     absent = ~seconds["animal"].map(present)
-    seconds.loc[absent, ["label"]] = None
-    seconds.loc[absent, p_cols] = np.nan
+    if absent.any():
+        seconds.loc[absent, ["label"]] = None
+        seconds.loc[absent, p_cols] = np.nan
 
     thresholds = scorer.animal_thresholds(table) if hasattr(scorer, "animal_thresholds") else {}
     rows = []

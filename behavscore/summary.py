@@ -72,13 +72,13 @@ def per_minute(labelled: pd.DataFrame, protocol: Protocol, bin_s: float = 60.0) 
         climbing_s`` for 3-class FST), one row per animal and bin.
     """
     w = in_window(labelled, protocol)
-    start = (w["second"] - protocol.window_start_s) // bin_s * bin_s + protocol.window_start_s
-    g = w.assign(bin_start_s=start.astype(float)).groupby(["video", "animal", "bin_start_s"], sort=False)
-    out = g.size().rename("seconds_scored").to_frame()
-    out["immobility_s"] = g["label"].apply(lambda s: float((s == "immobile").sum()))
-    if "swimming" in protocol.labels:
-        out["swimming_s"] = g["label"].apply(lambda s: float((s == "swimming").sum()))
-        out["climbing_s"] = g["label"].apply(lambda s: float((s == "climbing").sum()))
-    out = out.reset_index()
+    start = (w["second"].to_numpy() - protocol.window_start_s) // bin_s * bin_s + protocol.window_start_s
+    codes, bins = pd.MultiIndex.from_arrays([w["video"], w["animal"], start.astype(float)]).factorize()
+    out = bins.to_frame(index=False, name=["video", "animal", "bin_start_s"])
+    out["seconds_scored"] = np.bincount(codes, minlength=len(bins)).astype(np.int64)
+    counted = {"immobility_s": "immobile"} | ({"swimming_s": "swimming", "climbing_s": "climbing"} if "swimming" in protocol.labels else {})
+    label = w["label"].to_numpy(dtype=object)
+    for column, name in counted.items():
+        out[column] = np.bincount(codes, weights=label == name, minlength=len(bins)).astype(float)
     out.insert(3, "bin_end_s", np.minimum(out["bin_start_s"] + bin_s, protocol.window_end_s))
     return out

@@ -105,17 +105,21 @@ class ThresholdScorer:
         The body area is read from the table's ``body_area_px`` column where there is one
         (:func:`behavscore.per_second.per_second` writes it).
         """
+        codes, animals = pd.factorize(seconds["animal"])
+        motion = seconds[self.column].to_numpy(dtype=float)
+        area = seconds["body_area_px"].to_numpy(dtype=float) if "body_area_px" in seconds.columns else None
         out = {}
-        columns = [self.column] + (["body_area_px"] if "body_area_px" in seconds.columns else [])
-        for animal, rows in seconds.groupby("animal", sort=False)[columns]:
-            motion = rows[self.column]
-            active = motion[motion > self.threshold_pct]
+        for k, animal in enumerate(animals):
+            rows = codes == k
+            active = motion[rows & (motion > self.threshold_pct)]
+            body = area[rows] if area is not None else np.zeros(0)
+            body = body[np.isfinite(body)]
+            share = self.relative_share(float(np.median(body)) if body.size else np.nan)
             t = self.threshold_pct
-            share = self.relative_share(float(rows["body_area_px"].median()) if "body_area_px" in rows else np.nan)
-            if share is not None and len(active) >= MIN_ACTIVE_S:
-                t = max(t, share * float(active.median()))
+            if share is not None and active.size >= MIN_ACTIVE_S:
+                t = max(t, share * float(np.median(active)))
             out[animal] = t
-        return pd.Series(out, name="threshold_pct")
+        return pd.Series(out, name="threshold_pct", dtype=float)
 
     def raw_immobile(self, seconds: pd.DataFrame) -> np.ndarray:
         """Per-second immobile calls before the minimum bout is applied."""

@@ -67,6 +67,20 @@ def test_per_minute_bins_add_up_to_the_window_total():
     assert minutes["immobility_s"].sum() == summarise_animal(seconds, proto)["immobility_s"]
 
 
+def test_per_minute_counts_each_label_per_animal_and_bin_and_stays_numeric_when_empty():
+    proto = Protocol("fst", 150, 0, 150, labels=("immobile", "swimming", "climbing"))
+    two = pd.concat([labelled("I" * 70 + "S" * 50 + "C" * 30), labelled("C" * 100 + "I" * 50).assign(animal="b")], ignore_index=True)
+    minutes = per_minute(two, proto)
+    assert minutes[["animal", "bin_start_s", "bin_end_s"]].values.tolist() == [
+        ["a", 0, 60], ["a", 60, 120], ["a", 120, 150], ["b", 0, 60], ["b", 60, 120], ["b", 120, 150]]
+    assert minutes["immobility_s"].tolist() == [60, 10, 0, 0, 20, 30]
+    assert minutes["swimming_s"].tolist() == [0, 50, 0, 0, 0, 0]
+    assert minutes["climbing_s"].tolist() == [0, 0, 30, 60, 40, 0]
+    # No animal present (an empty arena): no bins, but count columns a spreadsheet reads as numbers.
+    empty = per_minute(two.iloc[:0], proto)
+    assert empty.empty and all(empty[c].dtype.kind == "f" for c in ("immobility_s", "swimming_s", "climbing_s"))
+
+
 def test_threshold_scorer_labels_and_probabilities():
     table = pd.DataFrame({"animal": "a", "second": range(6), "motion": [0.1, 5, 0.2, 0.3, 9, 0.1]})
     out = ThresholdScorer(threshold_pct=1.0, min_bout_s=2).predict(table)
