@@ -102,6 +102,10 @@ class Blobs:
         share = self.areas_px[best] / self.labels.size
         return best if MIN_AREA_FRACTION <= share <= MAX_AREA_FRACTION else None
 
+    def share_in(self, pixels: np.ndarray, label: int) -> float:
+        """The share of one label's pixels that are set in the boolean image ``pixels``."""
+        return np.count_nonzero(pixels[self.labels == label]) / max(int(self.areas_px[label]), 1)
+
     def share_of(self, pixels: np.ndarray) -> np.ndarray:
         """For each label, the share of its pixels that are set in the boolean image ``pixels``."""
         hits = np.bincount(self.labels.ravel(), weights=pixels.ravel(), minlength=self.areas_px.size)
@@ -155,13 +159,14 @@ def pick_animals(crops: Sequence[np.ndarray], blobs: Sequence[Blobs]) -> list[np
     """
     if not crops:
         return []
-    median = np.median(np.stack(crops), axis=0)
-    moved = [np.abs(c.astype(np.float32) - median) > MOVED_DN for c in crops]
-    ever_moved = np.logical_or.reduce(moved)
+    stack = np.stack(crops)
+    # Luma levels and their medians (whole or half levels) are exact in float32.
+    moved = np.abs(stack.astype(np.float32) - np.median(stack, axis=0).astype(np.float32)) > MOVED_DN
+    ever_moved = moved.any(axis=0)
     out: list[np.ndarray | None] = []
     for crop_moved, b in zip(moved, blobs):
         pick = b.largest()
-        if pick is None or b.share_of(ever_moved)[pick] < MOVED_SHARE:
+        if pick is None or b.share_in(ever_moved, pick) < MOVED_SHARE:
             share = b.areas_px / b.labels.size
             moving = (b.share_of(crop_moved) >= MOVED_SHARE) & (share >= MIN_MOVING_AREA_FRACTION) & (share <= MAX_AREA_FRACTION)
             moving[0] = False
