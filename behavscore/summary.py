@@ -14,10 +14,14 @@ SUMMARY_COLUMNS = [
 ]
 
 
+def window_mask(second: np.ndarray, protocol: Protocol) -> np.ndarray:
+    """Whether each 1-s bin (0-based second) lies inside the protocol's window."""
+    return (second >= protocol.window_start_s) & (second + 1 <= protocol.window_end_s)
+
+
 def in_window(seconds: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
     """Rows whose 1-s bin lies inside the protocol's window."""
-    s = seconds["second"]
-    return seconds[(s >= protocol.window_start_s) & (s + 1 <= protocol.window_end_s)]
+    return seconds[window_mask(seconds["second"].to_numpy(), protocol)]
 
 
 def summarise_animal(labelled: pd.DataFrame, protocol: Protocol, min_bout_s: float = 1.0) -> dict:
@@ -40,10 +44,14 @@ def summarise_animal(labelled: pd.DataFrame, protocol: Protocol, min_bout_s: flo
         climbing_s``. ``latency_s`` (time from window start to the first immobile bout of at
         least ``min_bout_s``) is NaN when there is no such bout.
     """
-    w = in_window(labelled, protocol).sort_values("second")
-    labels = w["label"].to_numpy()
-    n = len(w)
-    bouts = immobile_bouts(labels, w["second"].to_numpy(), min_bout_s)
+    second = labelled["second"].to_numpy()
+    inside = window_mask(second, protocol)
+    second, labels = second[inside], labelled["label"].to_numpy()[inside]
+    if np.any(second[1:] < second[:-1]):
+        order = np.argsort(second, kind="stable")
+        second, labels = second[order], labels[order]
+    n = len(second)
+    bouts = immobile_bouts(labels, second, min_bout_s)
     immobility_s = float(np.sum(labels == "immobile"))
     row = {
         "protocol": protocol.name,
