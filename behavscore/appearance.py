@@ -68,6 +68,17 @@ def median_u8(values: np.ndarray) -> float:
     return (lower + upper) / 2.0
 
 
+def median_frame(stack: np.ndarray) -> np.ndarray:
+    """Per-pixel median of a ``(frames, height, width)`` uint8 stack, as float32.
+
+    The same values as ``numpy.median(stack, axis=0)`` (whole or half luma levels, exact in
+    float32), from a radix sort of the uint8 values, which is faster than NumPy's partition.
+    """
+    ordered = np.sort(stack, axis=0, kind="stable")
+    n = stack.shape[0]
+    return (ordered[(n - 1) // 2].astype(np.float32) + ordered[n // 2]) / np.float32(2.0)
+
+
 #: Smallest blob, as a fraction of the ROI, taken for an animal that is seen to move (a mouse in
 #: a whole open field): a blob that moves is no speck of dirt.
 MIN_MOVING_AREA_FRACTION = 0.001
@@ -160,8 +171,7 @@ def pick_animals(crops: Sequence[np.ndarray], blobs: Sequence[Blobs]) -> list[np
     if not crops:
         return []
     stack = np.stack(crops)
-    # Luma levels and their medians (whole or half levels) are exact in float32.
-    moved = np.abs(stack.astype(np.float32) - np.median(stack, axis=0).astype(np.float32)) > MOVED_DN
+    moved = np.abs(stack.astype(np.float32) - median_frame(stack)) > MOVED_DN
     ever_moved = moved.any(axis=0)
     out: list[np.ndarray | None] = []
     for crop_moved, b in zip(moved, blobs):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
-from behavscore.appearance import Silhouette, calibrate_silhouette, find_blobs, pick_animals
+from behavscore.appearance import Silhouette, calibrate_silhouette, find_blobs, median_frame, pick_animals
 
 SIZE = (120, 160)  # rows, columns
 FLOOR_DN, DARK_DN = 180, 30
@@ -124,3 +125,9 @@ def test_the_flickering_edge_of_a_still_wall_is_not_taken_for_the_animal():
     assert sil is not None and sil.keep is not None
     mask, _ = sil.cut(frame(95, band_dark=True))
     assert abs(centroid(mask)[0] - 95) < 2.5
+
+
+@pytest.mark.parametrize("n_frames", [1, 2, 5, 24, 31])
+def test_median_frame_equals_numpy_median_for_odd_and_even_counts(n_frames):
+    stack = np.random.default_rng(n_frames).integers(0, 256, (n_frames, 37, 23), dtype=np.uint8)
+    assert np.array_equal(median_frame(stack), np.median(stack, axis=0))
