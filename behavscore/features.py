@@ -156,6 +156,13 @@ def _col(table: pd.DataFrame, name: str) -> np.ndarray:
     return np.full(len(table), np.nan)
 
 
+#: Per-second columns the features read besides ``motion`` (NaN where a table lacks one).
+INPUT_COLUMNS = (
+    "motion", "motion_early", "motion_late", "shape_motion", "silhouette_motion", "animal_area_px", "animal_x_px",
+    "animal_y_px", "motion_sd_x_px", "motion_sd_y_px", "motion_x_px", "motion_y_px", "animal_angle_deg", "diff_mean_dn",
+)
+
+
 def _fill(x: np.ndarray, value: float = 0.0) -> np.ndarray:
     """Interpolate interior NaN along one animal's seconds, then fill the rest with ``value``.
 
@@ -173,9 +180,10 @@ def _fill(x: np.ndarray, value: float = 0.0) -> np.ndarray:
     return out
 
 
-def _centred(x: np.ndarray, half: int, stat: str) -> np.ndarray:
-    r = pd.Series(x).rolling(2 * half + 1, center=True, min_periods=1)
-    return getattr(r, stat)().to_numpy(dtype=float)
+def _centred(columns: dict[str, np.ndarray], half: int, stat: str) -> dict[str, np.ndarray]:
+    """``stat`` of each column over the ``2 * half + 1`` seconds centred on each second (clipped at the ends)."""
+    r = pd.DataFrame(columns).rolling(2 * half + 1, center=True, min_periods=1)
+    return {name: values.to_numpy(dtype=float) for name, values in getattr(r, stat)().items()}
 
 
 def _previous(x: np.ndarray, n: int, stat: str) -> np.ndarray:
@@ -208,68 +216,56 @@ def _since(mask: np.ndarray, cap: int) -> np.ndarray:
     return out
 
 
-def _one_animal(t: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Features of one animal's consecutive seconds (sorted by second)."""
-    motion = _fill(_col(t, "motion"))
+def _one_animal(t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Features of one animal's consecutive seconds (sorted by second), from its columns
+    (:data:`INPUT_COLUMNS` and :data:`FRAME_MEASURES`)."""
+    motion = _fill(t["motion"])
     f: dict[str, np.ndarray] = {"motion_pct": motion, "motion_log": np.log1p(np.clip(motion, 0, None))}
     f["motion_rank"] = pd.Series(motion).rank(pct=True).to_numpy(dtype=float)
     scale = _active_scale(motion, motion)
     rel = motion / scale
     f["motion_rel_active"] = rel
     f["motion_rel_p90"] = motion / max(float(np.percentile(motion, 90)) if motion.size else 1.0, EPS)
-    for w in NEIGHBOUR_HALF_WIDTHS_S:
-        for stat in ("mean", "max", "min"):
-            f[f"motion_rel_{stat}_pm{w}s"] = _centred(rel, w, stat)
-    for w in NEIGHBOUR_HALF_WIDTHS_S[:2]:
-        f[f"motion_rank_mean_pm{w}s"] = _centred(f["motion_rank"], w, "mean")
-    early = _fill(_col(t, "motion_early"), np.nan)
-    late = _fill(_col(t, "motion_late"), np.nan)
+    early = _fill(t["motion_early"], np.nan)
+    late = _fill(t["motion_late"], np.nan)
     early, late = np.where(np.isfinite(early), early, motion), np.where(np.isfinite(late), late, motion)
     f["late_rel_active"] = late / scale
     f["late_over_early"] = np.log((np.clip(late, 0, None) + 1.0) / (np.clip(early, 0, None) + 1.0))
     f["motion_rel_prev1s"] = np.concatenate([rel[:1], rel[:-1]])
     f["motion_rel_next1s"] = np.concatenate([rel[1:], rel[-1:]])
 
-    raw_motion = _col(t, "motion")
-    shape = _fill(_col(t, "shape_motion"))
-    sil = _fill(_col(t, "silhouette_motion"))
+    raw_motion = t["motion"]
+    shape = _fill(t["shape_motion"])
+    sil = _fill(t["silhouette_motion"])
     f["shape_pct"] = shape
     f["shape_rel"] = shape / _active_scale(shape, raw_motion)
     f["silhouette_pct"] = sil
     f["silhouette_rel"] = sil / _active_scale(sil, raw_motion)
     f["shape_share"] = np.clip(shape / (sil + EPS), 0, 10) * (sil > EPS)
     f["shape_per_motion"] = shape / (motion + 1.0)
-    for w in NEIGHBOUR_HALF_WIDTHS_S[:2]:
-        for stat in ("mean", "max"):
-            f[f"shape_rel_{stat}_pm{w}s"] = _centred(f["shape_rel"], w, stat)
-            f[f"silhouette_rel_{stat}_pm{w}s"] = _centred(f["silhouette_rel"], w, stat)
-        f[f"shape_share_mean_pm{w}s"] = _centred(f["shape_share"], w, "mean")
 
-    area = _col(t, "animal_area_px")
+    area = t["animal_area_px"]
     med_area = float(np.nanmedian(area)) if np.isfinite(area).any() else np.nan
     body_px = np.sqrt(med_area) if np.isfinite(med_area) and med_area > 0 else 1.0
-    x = _fill(_col(t, "animal_x_px"), np.nan)
-    y = _fill(_col(t, "animal_y_px"), np.nan)
+    x = _fill(t["animal_x_px"], np.nan)
+    y = _fill(t["animal_y_px"], np.nan)
     dx = np.nan_to_num(np.diff(x, prepend=x[:1] if x.size else x) / body_px)
     dy = np.nan_to_num(np.diff(y, prepend=y[:1] if y.size else y) / body_px)
     f["centroid_step_bl"] = np.hypot(dx, dy)
     f["centroid_dx_bl"] = np.abs(dx)
     f["centroid_dy_bl"] = dy
-    f["centroid_step_mean_pm2s"] = _centred(f["centroid_step_bl"], 2, "mean")
-    f["centroid_dy_mean_pm2s"] = _centred(np.abs(dy), 2, "mean")
-    sdx = _fill(_col(t, "motion_sd_x_px"))
-    sdy = _fill(_col(t, "motion_sd_y_px"))
+    sdx = _fill(t["motion_sd_x_px"])
+    sdy = _fill(t["motion_sd_y_px"])
     f["flow_sd_x_bl"] = sdx / body_px
     f["flow_sd_y_bl"] = sdy / body_px
     f["flow_y_over_x"] = np.log((np.abs(sdy) + EPS) / (np.abs(sdx) + EPS)) * ((sdx > EPS) | (sdy > EPS))
-    f["flow_y_over_x_mean_pm2s"] = _centred(f["flow_y_over_x"], 2, "mean")
-    f["flow_x_bl"] = np.abs(_fill(_col(t, "motion_x_px"))) / body_px
-    f["flow_y_bl"] = _fill(_col(t, "motion_y_px")) / body_px
-    f["area_rel"] = _fill(area / med_area, 1.0) if np.isfinite(med_area) and med_area > 0 else np.ones(len(t))
-    angle = _fill(_col(t, "animal_angle_deg"), np.nan)
+    f["flow_x_bl"] = np.abs(_fill(t["motion_x_px"])) / body_px
+    f["flow_y_bl"] = _fill(t["motion_y_px"]) / body_px
+    f["area_rel"] = _fill(area / med_area, 1.0) if np.isfinite(med_area) and med_area > 0 else np.ones(len(motion))
+    angle = _fill(t["animal_angle_deg"], np.nan)
     d_angle = np.abs(np.diff(angle, prepend=angle[:1] if angle.size else angle)) % 180.0
     f["angle_change_deg"] = np.nan_to_num(np.minimum(d_angle, 180.0 - d_angle))
-    diff = _fill(_col(t, "diff_mean_dn"))
+    diff = _fill(t["diff_mean_dn"])
     med_diff = float(np.median(diff)) if diff.size else 1.0
     f["diff_rel"] = diff / max(med_diff, EPS)
 
@@ -281,7 +277,19 @@ def _one_animal(t: pd.DataFrame) -> dict[str, np.ndarray]:
     f["since_active_s"] = _since(rel >= 1.0, SINCE_ACTIVE_CAP_S)
     f["shape_decay_ratio"] = np.clip(shape / (_previous(shape, DECAY_LOOKBACK_S, "mean") + 1.0), 0, 20)
     for m in FRAME_MEASURES:
-        f[m] = _fill(_col(t, m))
+        f[m] = _fill(t[m])
+    # Neighbourhood statistics, every column of one window width in one rolling pass.
+    for w in NEIGHBOUR_HALF_WIDTHS_S:
+        narrow = w in NEIGHBOUR_HALF_WIDTHS_S[:2]
+        averaged = {"motion_rel": rel}
+        if narrow:
+            averaged.update(motion_rank=f["motion_rank"], shape_rel=f["shape_rel"], silhouette_rel=f["silhouette_rel"], shape_share=f["shape_share"])
+        if w == 2:
+            averaged.update(centroid_step=f["centroid_step_bl"], centroid_dy=np.abs(dy), flow_y_over_x=f["flow_y_over_x"])
+        peaks = {name: averaged[name] for name in (("motion_rel", "shape_rel", "silhouette_rel") if narrow else ("motion_rel",))}
+        for stat, columns in (("mean", averaged), ("max", peaks), ("min", {"motion_rel": rel})):
+            for name, values in _centred(columns, w, stat).items():
+                f[f"{name}_{stat}_pm{w}s"] = values
     return f
 
 
@@ -321,10 +329,11 @@ def second_features(table: pd.DataFrame) -> pd.DataFrame:
     keys = ["video", "animal"] if "video" in table.columns else ["animal"]
     out = np.zeros((len(table), len(FEATURE_NAMES)))
     positions = np.arange(len(table))
+    inputs = {name: _col(table, name) for name in (*INPUT_COLUMNS, *FRAME_MEASURES)}
     for _, idx in table.groupby(keys, sort=False, observed=True).indices.items():
         idx = np.asarray(idx)
         order = idx[np.argsort(table["second"].to_numpy()[idx], kind="stable")]
-        f = _one_animal(table.iloc[order])
+        f = _one_animal({name: values[order] for name, values in inputs.items()})
         out[positions[order]] = np.column_stack([f[n] for n in FEATURE_NAMES])
     out = np.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
     return pd.DataFrame(out, index=table.index, columns=list(FEATURE_NAMES))
