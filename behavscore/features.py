@@ -468,8 +468,9 @@ def _band_share(x: np.ndarray, second: np.ndarray, fps: float) -> pd.Series:
     return pd.Series(out, index=bins)
 
 
-def _animal_measures(frames: pd.DataFrame, t_s: np.ndarray, fps: float, area_px: float) -> pd.DataFrame:
-    """Waveform measures of one animal's frames (in frame order, each measured at ``t_s``), one row per second."""
+def _animal_measures(frames: pd.DataFrame, t_s: np.ndarray, fps: float, area_px: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Waveform measures of one animal's frames (in frame order, each measured at ``t_s``): the
+    seconds, and each measure's value in every one of them."""
     second = np.floor(t_s).astype(np.int64)
     changed = pd.Series(frames["changed_px"].to_numpy(dtype=float)).ffill().bfill().fillna(0.0)
     x = changed.to_numpy()
@@ -492,7 +493,7 @@ def _animal_measures(frames: pd.DataFrame, t_s: np.ndarray, fps: float, area_px:
     # One row per second (frames are in time order, so a second's frames are consecutive).
     starts, _, at, present = runs_layout(second)
     seconds = second[starts]
-    out = pd.DataFrame({name: group_median(values[at], present) for name, values in per_frame.items()}, index=seconds)
+    out = {name: group_median(values[at], present) for name, values in per_frame.items()}
     out["rigid_share"] = group_mean(rigid[at][:, :, None], present)[:, 0]
     out["swing_band_share"] = _band_share(x, second, fps).to_numpy()
     # Time-resolved within the second: when the swing takes over from the struggle.
@@ -501,14 +502,15 @@ def _animal_measures(frames: pd.DataFrame, t_s: np.ndarray, fps: float, area_px:
     means = pd.DataFrame({name: per_frame[col] for name, col in timed.items()}).groupby([second, sub]).mean()
     row = np.searchsorted(seconds, means.index.get_level_values(0).to_numpy())
     k_of = means.index.get_level_values(1).to_numpy()
+    mean_of = {name: means[name].to_numpy() for name in timed}
     for k in range(SUB_BINS):
         here = k_of == k
         for name in timed:
             column = np.full(seconds.size, np.nan)
-            column[row[here]] = means[name].to_numpy()[here]
+            column[row[here]] = mean_of[name][here]
             out[f"{name}_{k}"] = column
-    out["swing_hz"] = hz
-    return out
+    out["swing_hz"] = np.full(seconds.size, hz)
+    return seconds, out
 
 
 def frame_measures(signals: "MotionSignals") -> pd.DataFrame:
@@ -546,20 +548,22 @@ def frame_measures(signals: "MotionSignals") -> pd.DataFrame:
     area = animal_area_px(signals)
     used = signals.frames[["frame", "changed_px", "shape_change_px", "animal_x_px"]]
     animal = animal_index(signals.frames["animal"], [r.animal for r in signals.rois])
-    tables = []
+    columns = ["animal", "second", "swing_hz", *FRAME_MEASURES]
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in columns}
     for j, roi in enumerate(signals.rois):
         frames = used[animal == j]
         if not frames["frame"].is_monotonic_increasing:
             frames = frames.sort_values("frame")
         t_s = (frames["frame"].to_numpy() - lag / 2.0) / fps
-        m = _animal_measures(frames, t_s, fps, area[roi.animal])
-        m = m[(m.index >= 0)].reset_index().rename(columns={"index": "second"})
-        m.insert(0, "animal", roi.animal)
-        tables.append(m)
-    columns = ["animal", "second", "swing_hz", *FRAME_MEASURES]
-    if not tables:
+        seconds, m = _animal_measures(frames, t_s, fps, area[roi.animal])
+        kept = seconds >= 0
+        parts["animal"].append(np.full(kept.sum(), roi.animal, dtype=object))
+        parts["second"].append(seconds[kept])
+        for c in columns[2:]:
+            parts[c].append(m[c][kept])
+    if not signals.rois:
         return pd.DataFrame(columns=columns)
-    return pd.concat(tables, ignore_index=True)[columns]
+    return pd.DataFrame({c: np.concatenate(v) for c, v in parts.items()})
 
 
 def add_frame_measures(table: pd.DataFrame, signals: "MotionSignals") -> pd.DataFrame:
