@@ -156,7 +156,7 @@ def _col(table: pd.DataFrame, name: str) -> np.ndarray:
     return np.full(len(table), np.nan)
 
 
-#: Per-second columns the features read besides ``motion`` (NaN where a table lacks one).
+#: Per-second columns the features read, with :data:`FRAME_MEASURES` (NaN where a table lacks one).
 INPUT_COLUMNS = (
     "motion", "motion_early", "motion_late", "shape_motion", "silhouette_motion", "animal_area_px", "animal_x_px",
     "animal_y_px", "motion_sd_x_px", "motion_sd_y_px", "motion_x_px", "motion_y_px", "animal_angle_deg", "diff_mean_dn",
@@ -549,6 +549,8 @@ def frame_measures(signals: "MotionSignals") -> pd.DataFrame:
     used = signals.frames[["frame", "changed_px", "shape_change_px", "animal_x_px"]]
     animal = animal_index(signals.frames["animal"], [r.animal for r in signals.rois])
     columns = ["animal", "second", "swing_hz", *FRAME_MEASURES]
+    if not signals.rois:
+        return pd.DataFrame(columns=columns)
     parts: dict[str, list[np.ndarray]] = {c: [] for c in columns}
     for j, roi in enumerate(signals.rois):
         frames = used[animal == j]
@@ -561,8 +563,6 @@ def frame_measures(signals: "MotionSignals") -> pd.DataFrame:
         parts["second"].append(seconds[kept])
         for c in columns[2:]:
             parts[c].append(m[c][kept])
-    if not signals.rois:
-        return pd.DataFrame(columns=columns)
     return pd.DataFrame({c: np.concatenate(v) for c, v in parts.items()})
 
 
