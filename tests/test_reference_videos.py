@@ -104,15 +104,17 @@ def test_bsoid_inactive_animals_more_immobile_than_locomoting_ones(reference_vid
 
 #: Every behaviour but "inactive" is active movement. The hstacked clips freeze a shorter panel's
 #: last frame until the longest ends (e.g. body_groom's third panel moves only in its first 3 of
-#: 56 s), and grooming or rearing at 15 frames/s changes 0-8 % of the body: the classifier ties
-#: such panels with the inactive ones at 100 % immobile.
-@OUT_OF_DOMAIN
-def test_bsoid_classifier_scores_inactive_animals_more_immobile_than_every_active_one(reference_video):
+#: 56 s), and grooming or rearing at 15 frames/s changes 0-8 % of the body. The FST 2-class model
+#: keeps the order (measured: inactive 100 %, active panels 0-95 %); the TST model, which learned
+#: to call a body that moves without changing shape (a passive swing) immobile, ties rearing and
+#: locomoting panels with the inactive ones at 100 %.
+@pytest.mark.parametrize("stem", [pytest.param("tst2", marks=OUT_OF_DOMAIN), "fst2"])
+def test_bsoid_classifier_scores_inactive_animals_more_immobile_than_every_active_one(reference_video, stem):
     immobility = {}
     for behaviour in ("inactive", "locomote", "body_groom", "face_groom", "orient_L", "rear_plus"):
         video = reference_video / "bsoid" / f"{behaviour}_hstacked.mp4"
         whole_s = int(probe(video).duration_claimed_s - 0.5)
-        r = score_video(video, protocol=open_field(whole_s), rois=bsoid_rois(behaviour), model=str(MODELS_DIR / "tst2.skops"))
+        r = score_video(video, protocol=open_field(whole_s), rois=bsoid_rois(behaviour), model=str(MODELS_DIR / f"{stem}.skops"))
         immobility[behaviour] = r.summary["immobility_pct"].to_numpy()
     active = np.concatenate([v for k, v in immobility.items() if k != "inactive"])
     assert immobility["inactive"].min() > active.max(), immobility
