@@ -7,6 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from behavscore.bouts import drop_short_runs, immobile_bouts, runs
 from behavscore.protocols import Protocol, get_protocol, parse_window
@@ -205,3 +207,25 @@ def test_calm_window_is_about_0_08_s_either_side_in_whole_frames():
     from behavscore.per_second import calm_half_window_frames
 
     assert [calm_half_window_frames(fps) for fps in (15, 24, 25, 29.97, 30, 60)] == [1, 2, 2, 2, 2, 5]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    labels=st.lists(st.sampled_from("ISC"), min_size=1, max_size=200),
+    start=st.integers(0, 150),
+    length=st.integers(1, 200),
+    shuffle_seed=st.integers(0, 2**16),
+)
+def test_per_minute_bins_and_the_summary_count_the_same_window_in_any_row_order(labels, start, length, shuffle_seed):
+    proto = Protocol("fst", 400, start, start + length, labels=("immobile", "swimming", "climbing"))
+    ordered = labelled("".join(labels))
+    shuffled = ordered.sample(frac=1.0, random_state=shuffle_seed)
+    row = summarise_animal(shuffled, proto)
+    assert row == summarise_animal(ordered, proto)
+    minutes = per_minute(shuffled, proto)
+    inside = [c for s, c in enumerate(labels) if start <= s < start + length]
+    assert minutes["seconds_scored"].sum() == len(inside)
+    for column, code in (("immobility_s", "I"), ("swimming_s", "S"), ("climbing_s", "C")):
+        assert minutes[column].sum() == row[column] == inside.count(code)
+    assert ((minutes["bin_start_s"] - start) % 60 == 0).all()
+    assert (minutes["bin_end_s"] <= start + length).all()
