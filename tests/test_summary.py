@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import replace
 
 import numpy as np
@@ -229,3 +230,30 @@ def test_per_minute_bins_and_the_summary_count_the_same_window_in_any_row_order(
         assert minutes[column].sum() == row[column] == inside.count(code)
     assert ((minutes["bin_start_s"] - start) % 60 == 0).all()
     assert (minutes["bin_end_s"] <= start + length).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    animals=st.lists(
+        st.tuples(
+            st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=40),
+            st.one_of(st.just(float("nan")), st.floats(50, 5000)),
+        ),
+        min_size=1, max_size=4,
+    ),
+    shuffle_seed=st.integers(0, 2**16),
+)
+def test_each_animals_threshold_follows_the_documented_rule_in_any_row_order(animals, shuffle_seed):
+    table = pd.concat(
+        [pd.DataFrame({"animal": f"m{i}", "second": range(len(motion)), "motion": motion, "body_area_px": area})
+         for i, (motion, area) in enumerate(animals)],
+        ignore_index=True,
+    ).sample(frac=1.0, random_state=shuffle_seed)
+    scorer = ThresholdScorer(threshold_pct=15, relative_threshold=0.75, small_body_relative_threshold=0.5)
+    thresholds = scorer.animal_thresholds(table)
+    for i, (motion, area) in enumerate(animals):
+        active = [m for m in motion if m > 15]
+        expected = 15.0
+        if len(active) >= 10:  # MIN_ACTIVE_S active seconds: the animal's own scale
+            expected = max(15.0, scorer.relative_share(area) * statistics.median(active))
+        assert thresholds[f"m{i}"] == pytest.approx(expected, rel=1e-12)
