@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from .summary import in_window_mask
 from .video import VideoError, probe
 
 #: Box and text colour (BGR) of each per-second label.
@@ -57,12 +58,6 @@ def label_colour_bgr(label: str | None) -> tuple[int, int, int]:
     if label is None or (isinstance(label, float) and math.isnan(label)):
         return NO_LABEL_COLOUR_BGR
     return LABEL_COLOURS_BGR.get(str(label), NO_LABEL_COLOUR_BGR)
-
-
-def in_window_mask(second: pd.Series | np.ndarray, window_s: tuple[float, float]) -> np.ndarray:
-    """True where the 1-s bin ``[s, s + 1)`` lies inside the scored window (as the summary counts)."""
-    s = np.asarray(second, dtype=float)
-    return (s >= window_s[0]) & (s + 1 <= window_s[1])
 
 
 def running_immobility_s(seconds: pd.DataFrame, window_s: tuple[float, float]) -> pd.DataFrame:

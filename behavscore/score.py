@@ -16,7 +16,7 @@ from .protocols import Protocol, get_protocol
 from .repeats import repeat_warning, repeated_frames
 from .scorers import Scorer, resolve_scorer
 from .signals import MotionSignals, Roi, SignalParams, compute_signals
-from .summary import per_minute, summarise_animal
+from .summary import in_window_mask, per_minute, summarise_animal
 from .threshold import ThresholdScorer, default_threshold_scorer
 from .video import VideoError, probe
 
@@ -154,7 +154,7 @@ def disagreement_warnings(
     """Warnings for the animals whose immobility over the window, by the trained scorer
     (``seconds["label"]``) and by the protocol's threshold scorer (``threshold_labels``, same
     index), differs by more than ``DISAGREEMENT_PCT`` percentage points."""
-    window = ((seconds["second"] >= protocol.window_start_s) & (seconds["second"] < protocol.window_end_s)).to_numpy()
+    window = in_window_mask(seconds["second"], (protocol.window_start_s, protocol.window_end_s))
     calls = pd.DataFrame(
         {"animal": seconds["animal"], "model": seconds["label"] == "immobile", "threshold": threshold_labels == "immobile"}
     )

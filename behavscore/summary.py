@@ -14,14 +14,15 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def window_mask(second: np.ndarray, protocol: Protocol) -> np.ndarray:
-    """Whether each 1-s bin (0-based second) lies inside the protocol's window."""
-    return (second >= protocol.window_start_s) & (second + 1 <= protocol.window_end_s)
+def in_window_mask(second: pd.Series | np.ndarray, window_s: tuple[float, float]) -> np.ndarray:
+    """True where the 1-s bin ``[s, s + 1)`` lies inside the scored window ``(start_s, end_s)``."""
+    s = np.asarray(second, dtype=float)
+    return (s >= window_s[0]) & (s + 1 <= window_s[1])
 
 
 def in_window(seconds: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
     """Rows whose 1-s bin lies inside the protocol's window."""
-    return seconds[window_mask(seconds["second"].to_numpy(), protocol)]
+    return seconds[in_window_mask(seconds["second"], (protocol.window_start_s, protocol.window_end_s))]
 
 
 def summarise_animal(labelled: pd.DataFrame, protocol: Protocol, min_bout_s: float = 1.0) -> dict:
@@ -45,7 +46,7 @@ def summarise_animal(labelled: pd.DataFrame, protocol: Protocol, min_bout_s: flo
         least ``min_bout_s``) is NaN when there is no such bout.
     """
     second = labelled["second"].to_numpy()
-    inside = window_mask(second, protocol)
+    inside = in_window_mask(second, (protocol.window_start_s, protocol.window_end_s))
     second, labels = second[inside], labelled["label"].to_numpy()[inside]
     if np.any(second[1:] < second[:-1]):
         order = np.argsort(second, kind="stable")
