@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -305,6 +306,27 @@ def test_noradrenergic_drug_raises_climbing_and_serotonergic_raises_swimming():
     assert active_shares("fluoxetine", 20.0) < vehicle - 0.05
 
 
+def test_fixed_settled_immobility_replaces_the_drawn_one_and_nothing_else(tmp_path):
+    drawn = generate_video(tmp_path / "a.mp4", "tst", seed=5, seconds=2.0, animals=2).animals
+    fixed = generate_video(tmp_path / "b.mp4", "tst", seed=5, seconds=2.0, animals=2,
+                           treatment_effects=[{"immobility_late": 0.92}, {}]).animals
+    assert fixed["immobility_level"].iloc[0] == 0.92
+    assert fixed["immobility_level"].iloc[1] == drawn["immobility_level"].iloc[1]
+    others = fixed.columns.drop("immobility_level")
+    pd.testing.assert_frame_equal(fixed[others], drawn[others])
+
+
+def test_fixed_settled_immobility_sets_the_share_of_time_immobile():
+    def late_share(level, seed):
+        rng = np.random.default_rng(seed)
+        levels = replace(behaviour_levels(rng, "fst"), immobility_late=level)
+        states = frame_states(simulate_bouts(rng, "fst", 360.0, levels), 360 * 5, 5.0)
+        return float(np.mean(states[240 * 5 :] == 0))
+
+    assert np.mean([late_share(0.05, s) for s in range(20)]) < 0.15
+    assert np.mean([late_share(0.92, s) for s in range(20)]) > 0.8
+
+
 def test_cohort_writes_videos_truth_and_table(tmp_path):
     cohort = generate_cohort(tmp_path, "tst", n=2, seed=9, seconds=3.0, animals=2)
     assert list(cohort.columns[:6]) == ["video", "animal", "roi_x", "roi_y", "roi_w", "roi_h"]
@@ -338,6 +360,8 @@ def test_cohort_with_more_animals_spans_all_dose_groups(tmp_path):
         ({"treatment_effects": [{"treatment": "aspirin"}]}, "treatment"),
         ({"treatment_effects": [{"dose_mg_kg": -5.0}]}, "dose"),
         ({"treatment_effects": [{}, {}]}, "treatment_effects"),
+        ({"treatment_effects": [{"immobility_late": 0.99}]}, "immobility_late must be between 0.05 and 0.92"),
+        ({"treatment_effects": [{"immobility": 0.5}]}, "immobility_late"),
         ({"scale": 3.5}, "scale"),
         ({"animal_ids": ["x"], "animals": 2}, "animal_ids"),
     ],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import cv2
@@ -15,7 +15,7 @@ from behavscore.synth.animal import AnimalTraits, sample_traits
 from behavscore.synth.bouts import FST_LABELS, TST_LABELS, frame_second_index, frame_states, seconds_majority, simulate_bouts
 from behavscore.synth.drawing import draw_mouse
 from behavscore.synth.nuisance import NuisanceSettings, apply_camera, camera_track, make_noise_bank
-from behavscore.synth.pharmacology import DRUG_PROFILES, behaviour_levels
+from behavscore.synth.pharmacology import DRUG_PROFILES, IMMOBILITY_LATE_RANGE, behaviour_levels
 
 PROTOCOLS = ("fst", "tst")
 MAX_ANIMALS = 12
@@ -25,12 +25,18 @@ _PROTOCOL_CODE = {"fst": 1, "tst": 2}
 
 @dataclass(frozen=True)
 class AnimalSpec:
-    """What the experimenter decides about one animal (the rest is drawn at random)."""
+    """What the experimenter decides about one animal (the rest is drawn at random).
+
+    ``immobility_late``, when given, fixes the animal's settled immobility fraction (0.05-0.92)
+    instead of drawing it from its treatment: animals at the extremes of what drugs do, to check
+    that a scorer does not pull strong effects toward the middle.
+    """
 
     treatment: str = "vehicle"
     dose_mg_kg: float = 0.0
     sex: str | None = None
     coat: str | None = None
+    immobility_late: float | None = None
 
 
 @dataclass(frozen=True)
@@ -69,15 +75,19 @@ class SynthVideo:
     frames: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
+#: Keys of a ``treatment_effects`` entry given as a dict.
+SPEC_FIELDS = tuple(f.name for f in fields(AnimalSpec))
+
+
 def _as_spec(item: AnimalSpec | Mapping | None) -> AnimalSpec:
     if item is None:
         return AnimalSpec()
     if isinstance(item, AnimalSpec):
         spec = item
     elif isinstance(item, Mapping):
-        unknown = set(item) - {"treatment", "dose_mg_kg", "sex", "coat"}
+        unknown = set(item) - set(SPEC_FIELDS)
         if unknown:
-            raise ValueError(f"treatment_effects entries accept treatment, dose_mg_kg, sex, coat; got {sorted(unknown)}")
+            raise ValueError(f"treatment_effects entries accept {', '.join(SPEC_FIELDS)}; got {sorted(unknown)}")
         spec = AnimalSpec(**item)
     else:
         raise ValueError(f"treatment_effects entries must be AnimalSpec or dict, got {type(item).__name__}")
@@ -85,6 +95,9 @@ def _as_spec(item: AnimalSpec | Mapping | None) -> AnimalSpec:
         raise ValueError(f"treatment must be one of {sorted(DRUG_PROFILES)}, got {spec.treatment!r}")
     if not np.isfinite(spec.dose_mg_kg) or spec.dose_mg_kg < 0:
         raise ValueError(f"dose_mg_kg must be finite and >= 0, got {spec.dose_mg_kg!r}")
+    lo, hi = IMMOBILITY_LATE_RANGE
+    if spec.immobility_late is not None and not lo <= spec.immobility_late <= hi:
+        raise ValueError(f"immobility_late must be between {lo} and {hi}, got {spec.immobility_late!r}")
     return spec
 
 
@@ -150,8 +163,8 @@ def generate_video(
     fps : float
         Frame rate.
     treatment_effects : sequence of AnimalSpec or dict, optional
-        One entry per animal: ``treatment``, ``dose_mg_kg`` and optionally ``sex`` and
-        ``coat``. Default: vehicle for every animal.
+        One entry per animal: ``treatment``, ``dose_mg_kg`` and optionally ``sex``, ``coat`` and
+        ``immobility_late`` (see :class:`AnimalSpec`). Default: vehicle for every animal.
     animal_ids : sequence of str, optional
         Animal names used in the ROIs and truth (default ``a1, a2, ...``).
     nuisance : NuisanceSettings, optional
@@ -201,6 +214,8 @@ def generate_video(
         r_traits, r_levels, r_bouts, r_motion = (np.random.default_rng(s) for s in seq.spawn(4))
         tr = sample_traits(r_traits, coat=spec.coat, sex=spec.sex)
         levels = behaviour_levels(r_levels, protocol, spec.treatment, spec.dose_mg_kg)
+        if spec.immobility_late is not None:
+            levels = replace(levels, immobility_late=float(spec.immobility_late))
         bouts = simulate_bouts(r_bouts, protocol, n_frames / fps, levels)
         states = frame_states(bouts, n_frames, fps)
         if protocol == "fst":

@@ -39,6 +39,8 @@ DRUG_PROFILES = {
 VEHICLE_IMMOBILITY = {"fst": 0.66, "tst": 0.55}
 VEHICLE_CLIMB_SHARE = 0.3
 ANIMAL_SD_LOGIT = 0.35
+#: Settled immobility fractions the bout process is given (an animal's draw is clipped to them).
+IMMOBILITY_LATE_RANGE = (0.05, 0.92)
 
 
 def _logit(p: float) -> float:
@@ -88,7 +90,7 @@ def behaviour_levels(
     onset_s = float(rng.uniform(80.0, 130.0)) if protocol == "fst" else float(rng.uniform(60.0, 140.0))
     early = float(rng.uniform(0.1, 0.3)) if protocol == "fst" else float(rng.uniform(0.3, 0.55))
     return BehaviourLevels(
-        immobility_late=float(np.clip(immobility, 0.05, 0.92)),
+        immobility_late=float(np.clip(immobility, *IMMOBILITY_LATE_RANGE)),
         climb_share=float(np.clip(climb, 0.05, 0.9)),
         onset_s=onset_s,
         early_ratio=early,
