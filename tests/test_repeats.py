@@ -72,6 +72,27 @@ def test_leaving_repeats_out_brings_motion_back_to_the_new_frames(padded, monkey
     assert error_fixed < 0.5 * error_naive, (error_fixed, error_naive)
 
 
+def test_waveform_measures_hold_over_repeats_instead_of_seeing_troughs(padded, monkeypatch):
+    # A repeat changes nothing, so read naively every other frame is a deep trough: the mark
+    # of a passive swing, which the classifier calls immobile.
+    from behavscore.features import frame_measures
+
+    measures = ["trough_ratio_0.5s", "trough_ratio_1s", "swing_coherence"]
+    original = frame_measures(compute_signals(padded["video"].path, padded["rois"]))
+    signals = compute_signals(padded["path"], padded["rois"])
+    fixed = frame_measures(signals)
+    monkeypatch.setattr(repeats, "MIN_GAP_SHARE", np.inf)  # take no frame for a repeat
+    naive = frame_measures(signals)
+    moving = per_second(compute_signals(padded["video"].path, padded["rois"])).query("motion > 5")[["animal", "second"]]
+    assert len(moving) >= 10
+    both = moving.merge(original, on=["animal", "second"])
+    both = both.merge(fixed, on=["animal", "second"], suffixes=("", "_fixed")).merge(naive, on=["animal", "second"], suffixes=("", "_naive"))
+    for m in measures:
+        error_fixed = (both[f"{m}_fixed"] - both[m]).abs().median()
+        error_naive = (both[f"{m}_naive"] - both[m]).abs().median()
+        assert error_fixed < 0.5 * error_naive, (m, error_fixed, error_naive)
+
+
 def test_a_file_of_new_frames_has_no_repeats(tmp_path):
     from behavscore.synth import generate_video
 
