@@ -77,12 +77,18 @@ def _summary_table(summary, title: str) -> Table:
     for c in cols:
         table.add_column(SUMMARY_HEADERS[c], justify="left" if c in ("animal", "status") else "right", overflow="fold")
     for row in summary.itertuples():
-        cells = []
-        for c in cols:
-            v = getattr(row, c)
-            cells.append(f"{v:.1f}" if isinstance(v, float) else str(v))
-        table.add_row(*cells)
+        table.add_row(*(_summary_cell(c, getattr(row, c)) for c in cols))
     return table
+
+
+def _summary_cell(column: str, value) -> str:
+    """One cell of the terminal summary: counts whole, times to 0.1 s, nothing shown where
+    nothing was measured (an empty arena, a video that failed, no immobile bout for latency)."""
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "–"
+        return f"{value:.0f}" if column == "bouts" else f"{value:.1f}"
+    return str(value)
 
 
 def _run(fn):

@@ -118,3 +118,20 @@ def test_parallel_batch_gives_the_same_tables_as_one_process(cohort_with_broken_
         outs[jobs] = out
     for name in ("summary.csv", "seconds.csv", "minutes.csv", "failures.csv"):
         pd.testing.assert_frame_equal(pd.read_csv(outs["1"] / name), pd.read_csv(outs["2"] / name))
+
+
+def test_terminal_summary_shows_counts_whole_and_blanks_where_nothing_was_measured():
+    import pandas as pd
+
+    from behavscore.cli import _summary_table
+
+    summary = pd.DataFrame({
+        "animal": ["m1", "m2"], "immobility_s": [12.0, float("nan")], "immobility_pct": [5.0, float("nan")],
+        "latency_s": [float("nan"), float("nan")], "bouts": [3.0, float("nan")], "mean_bout_s": [4.0, float("nan")],
+        "status": ["ok", "no_animal"],
+    })
+    by_header = {column.header: list(column.cells) for column in _summary_table(summary, "t").columns}
+    assert by_header["bouts"] == ["3", "–"]
+    assert by_header["immob s"] == ["12.0", "–"]
+    assert by_header["latency s"] == ["–", "–"]
+    assert by_header["status"] == ["ok", "no_animal"]
