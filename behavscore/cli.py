@@ -21,7 +21,7 @@ from .cli_rois import HELP as ROIS_HELP
 from .cli_rois import rois
 from .cli_train import train
 from .cli_validate import validate
-from .signals import SignalParams
+from .signals import DEFAULT_LAG_S, SignalParams
 
 app = typer.Typer(
     help="Score immobility in forced swim (FST) and tail suspension (TST) videos, and fit in-vitro assays.",
@@ -108,7 +108,7 @@ Threshold = typer.Option(None, "--threshold", help="Absolute immobility threshol
 Relative = typer.Option(None, "--relative", help=RELATIVE_HELP)
 MinBout = typer.Option(None, "--min-bout", help="Minimum immobile bout, seconds (shorter runs count as mobile). Default 1.")
 Model = typer.Option("default", "--model", help="'default', 'threshold' or a path to a .skops model.")
-LagS = typer.Option(0.0, "--lag-s", help="Compare frames this many seconds apart (0 = consecutive frames, best for FST/TST; ~0.2 follows open-field walking speed).")
+LagS = typer.Option(DEFAULT_LAG_S, "--lag-s", help="Compare frames this many seconds apart, rounded to whole frames (0 = consecutive frames). The default, one frame at 25 frames/s, keeps the motion index the same whatever the camera's frame rate; ~0.2 follows open-field walking speed.")
 
 
 def _scorer(model: str, protocol: str, threshold: Optional[float], relative: Optional[float], min_bout: Optional[float]):

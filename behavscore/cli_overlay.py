@@ -10,6 +10,7 @@ import pandas as pd
 import typer
 
 from .overlay import legible_scale, write_overlay
+from .signals import DEFAULT_LAG_S
 from .threshold import SMALL_BODY_AREA_PX
 from .video import probe
 
@@ -117,8 +118,8 @@ def overlay(
     ] = None,
     model: Annotated[str, typer.Option("--model", help="'default', 'threshold' or a path to a .skops model.")] = "default",
     lag_s: Annotated[
-        float, typer.Option("--lag-s", help="Compare frames this many seconds apart (0 = consecutive frames).")
-    ] = 0.0,
+        float, typer.Option("--lag-s", help="Compare frames this many seconds apart, rounded to whole frames (0 = consecutive frames).")
+    ] = DEFAULT_LAG_S,
 ) -> None:
     """Annotated copy of a video: ROI boxes coloured by each second's label, running immobility, time and window."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -137,7 +138,7 @@ def overlay(
     out = out if out is not None else Path(f"{video.stem}_overlay.mp4")
 
     if results is not None:
-        if model != "default" or threshold is not None or relative is not None or min_bout is not None or lag_s:
+        if model != "default" or threshold is not None or relative is not None or min_bout is not None or lag_s != DEFAULT_LAG_S:
             console.print("[yellow]warning:[/] scoring options are ignored with --results (the labels come from seconds.csv)")
         source = _run(lambda: _seconds_csv(results))
         seconds = _run(lambda: _rows_of_video(pd.read_csv(source), video, source))

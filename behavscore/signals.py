@@ -52,6 +52,10 @@ class Roi:
         return self.w * self.h
 
 
+#: Default time between the frames differenced: one frame at 25 frames/s (see ``SignalParams``).
+DEFAULT_LAG_S = 0.04
+
+
 @dataclass(frozen=True)
 class SignalParams:
     """Settings of the decoding pass.
@@ -70,11 +74,16 @@ class SignalParams:
         How many down-scaled frames are kept (evenly spread over the video, whatever its
         length) to estimate each animal's appearance and size.
     diff_lag_s : float
-        Time between the two frames compared, rounded to whole frames, at least one (the
-        default 0 means consecutive frames, as DBscorer and ezTrack do). Consecutive frames
-        separate active movement from slow settling, drift and water ripples best
-        (FST/TST); for locomotion in an open field a lag of ~0.2 s tracks speed more closely
-        and spans the duplicated frames some cameras insert.
+        Time between the two frames compared, rounded to whole frames, at least one (0 means
+        consecutive frames, as DBscorer and ezTrack do). The default, 0.04 s, is one frame at
+        25 frames/s, the rate the scorers' defaults were fitted at: consecutive frames up to
+        37 frames/s, every other frame at 50 or 60, so the motion index, and with it the
+        threshold and the classifier, mean the same movement whatever the camera's rate (a
+        60-frames/s camera compared frame to frame sees 2.4 times less movement per
+        difference, and the scorers then over-call immobility). Short lags separate active
+        movement from slow settling, drift and water ripples best (FST/TST); for locomotion in
+        an open field a lag of ~0.2 s tracks speed more closely and spans the duplicated
+        frames some cameras insert.
     silhouette_interval_s : float
         How often the animal's silhouette (area, centroid, orientation, shape change) is
         measured.
@@ -89,7 +98,7 @@ class SignalParams:
     min_cutoff_dn: float = 10.0
     calibration_frames: int = 50
     reservoir_frames: int = 16
-    diff_lag_s: float = 0.0
+    diff_lag_s: float = DEFAULT_LAG_S
     silhouette_interval_s: float = 0.2
     classifier_measures: bool = True
 

@@ -24,7 +24,7 @@ from .outputs import sha256_file
 #: Model layout/training recipe version, part of every model name (``fst3-v1``).
 MODEL_VERSION = 1
 #: Seeds reserved elsewhere (threshold tuning, evaluation, sample videos): never trained on.
-RESERVED_SEEDS = frozenset({101, 102, 103, 104, 105, 106, 9101, 9102, 9201, 9202, 9301, 9302, 9701, 9702, 2024, 2025})
+RESERVED_SEEDS = frozenset({101, 102, 103, 104, 105, 106, 9101, 9102, 9201, 9202, 9301, 9302, 9701, 9702, 9803, 9804, 2024, 2025})
 #: Seeds of the shipped default models' training cohorts. The TST model learns where a struggle
 #: ends and the passive swing begins within a second, which needs more examples than one cohort
 #: holds: three cohorts (seed 203 was kept out as a development check).
@@ -453,7 +453,7 @@ def train_default_models(models_dir: str | os.PathLike = MODELS_DIR, n_videos: i
         "# Model card: behavscore per-second classifiers\n\n"
         "Shipped defaults, trained by `python -m behavscore.train --all` on synthetic videos rendered by "
         "`behavscore.synth` with exact per-second truth. Training seeds 201 (FST) and 202, 204, 205 (TST) only; "
-        "seeds 101-106 (threshold tuning), 9101/9102, 9201/9202, 9301/9302, 9701/9702 (evaluation) and 2024/2025 (sample videos) are never trained on. "
+        "seeds 101-106 (threshold tuning), 9101/9102, 9201/9202, 9301/9302, 9701/9702, 9803/9804 (evaluation) and 2024/2025 (sample videos) are never trained on. "
         "Labels: immobile vs mobile (2 classes), or immobile/swimming/climbing (FST, 3 classes); the TST passive "
         "swing after a struggle is immobile, as human scorers call it. These models have not been validated on real "
         "video: check them against a few hand-scored videos (`behavscore validate`) or train your own "

@@ -1,0 +1,94 @@
+"""The motion index means the same movement whatever the camera's frame rate.
+
+Frame differencing counts the pixels that change between two frames, and a mouse moves less
+between the frames of a faster camera: compared frame to frame, a 60-frames/s recording shows
+2.4 times less movement per difference than the 25 frames/s the scorers' defaults were fitted
+at, and both scorers then call movement immobility (measured on fresh 60-frames/s cohorts
+before the default lag: threshold scorer 12-22 s over truth in the TST, 17 s in the FST). The
+frames compared are therefore 0.04 s apart by default, rounded to whole frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from behavscore import score_video
+from behavscore.protocols import get_protocol
+from behavscore.signals import SignalParams, compute_signals
+
+from conftest import write_video
+from test_accuracy import immobility_tolerance_s
+
+SPEED_PX_S = 100.0
+
+
+def square_at_constant_speed(fps: float, seconds: float = 2.0, seed: int = 0):
+    """A dark 30x40-px block sliding right at SPEED_PX_S on a noisy light background."""
+    rng = np.random.default_rng(seed)
+    for i in range(int(round(seconds * fps))):
+        frame = np.full((120, 320), 200.0)
+        x = 20 + SPEED_PX_S * i / fps
+        lo, hi = int(np.floor(x)), int(np.floor(x)) + 30
+        frame[40:80, lo:hi] = 40.0
+        frame[40:80, hi] = 40.0 + 160.0 * (1.0 - (x - lo))  # sub-pixel position: a partial column
+        yield np.clip(frame + rng.normal(0, 2, frame.shape), 0, 255).astype(np.uint8)
+
+
+def changed_px_per_difference(tmp_path, fps: float, params: SignalParams) -> float:
+    path = write_video(tmp_path / f"square_{fps:g}.mp4", square_at_constant_speed(fps), fps=fps)
+    frames = compute_signals(path, params=params).frames
+    return float(frames["changed_px"].iloc[len(frames) // 4 :].median())
+
+
+@pytest.mark.parametrize("fps", [50.0, 60.0])
+def test_the_same_movement_changes_the_same_pixels_at_a_faster_frame_rate(tmp_path, fps):
+    at_25 = changed_px_per_difference(tmp_path, 25.0, SignalParams())
+    faster = changed_px_per_difference(tmp_path, fps, SignalParams())
+    frame_to_frame = changed_px_per_difference(tmp_path, fps, SignalParams(diff_lag_s=0.0))
+    # Every other frame at 50 and 60 frames/s: 0.04 and 0.033 s apart, as against 0.04 s.
+    expected = round(0.04 * fps) / fps / 0.04
+    assert faster / at_25 == pytest.approx(expected, rel=0.1), (faster, at_25)
+    assert frame_to_frame / at_25 < 0.6, (frame_to_frame, at_25)
+
+
+def test_lag_in_frames_for_common_camera_rates():
+    lag = {fps: SignalParams().lag_frames(fps) for fps in (15, 24, 25, 29.97, 30, 50, 59.94, 60, 120)}
+    assert lag == {15: 1, 24: 1, 25: 1, 29.97: 1, 30: 1, 50: 2, 59.94: 2, 60: 2, 120: 5}
+
+
+#: Fresh seeds at 60 frames/s (never used for tuning or training).
+SEEDS_60FPS = {"fst": 9803, "tst": 9804}
+
+
+@pytest.fixture(scope="module")
+def at_60fps(tmp_path_factory) -> dict:
+    from behavscore.synth import generate_video
+
+    out = {}
+    for protocol, seed in SEEDS_60FPS.items():
+        video = generate_video(tmp_path_factory.mktemp(protocol) / f"{protocol}.mp4", protocol, seed=seed, animals=3, fps=60.0)
+        window = get_protocol(protocol)
+        truth = video.truth[(video.truth["second"] >= window.window_start_s) & (video.truth["second"] < window.window_end_s)]
+        for model in ("threshold", "default"):
+            result = score_video(video.path, protocol=protocol, rois=video.rois, model=model)
+            merged = truth.merge(result.seconds, on=["video", "animal", "second"], suffixes=("_truth", ""))
+            agree = (merged["label_truth"] == "immobile") == (merged["label"] == "immobile")
+            out[protocol, model] = pd.DataFrame({
+                "truth_s": (truth["label"] == "immobile").groupby(truth["animal"]).sum(),
+                "auto_s": result.summary.set_index("animal")["immobility_s"],
+                "agreement": agree.groupby(merged["animal"]).mean(),
+            })
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["threshold", "default"])
+@pytest.mark.parametrize("protocol", ["fst", "tst"])
+def test_a_60_fps_camera_is_scored_within_the_bar(at_60fps, protocol, model):
+    table = at_60fps[protocol, model]
+    assert len(table) == 3
+    error = (table["auto_s"] - table["truth_s"]).abs()
+    assert (error <= table["truth_s"].map(immobility_tolerance_s)).all(), table.assign(error_s=error)
+    assert (table["agreement"] >= 0.85).all(), table
