@@ -14,6 +14,10 @@ import numpy as np
 
 # The raw-plane request below makes FFmpeg's wrapper log a warning on every frame; errors still show.
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+# FFmpeg's own messages ("[mov,mp4,...] moov atom not found") say in its words what the
+# VideoError raised for the file says in ours, naming the file; they are left out unless the
+# environment asks for them (read when the first video is opened; AV_LOG_QUIET = -8).
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 #: Below this many decodable frames a file cannot give even one frame difference.
 MIN_FRAMES = 2

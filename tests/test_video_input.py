@@ -33,6 +33,21 @@ def test_corrupt_file_is_reported_unreadable(tmp_path):
         score_video(path)
 
 
+def test_only_our_message_reaches_the_terminal_for_a_cut_off_file(tmp_path):
+    # FFmpeg says "moov atom not found" for an MP4 whose index was never written (a recording
+    # stopped by a crash); behavscore's own error already says what is wrong, and with which file.
+    import subprocess
+    import sys
+
+    whole = write_video(tmp_path / "whole.mp4", moving_square_frames(30))
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    code = "import sys\nfrom behavscore.video import probe\ntry:\n    probe(sys.argv[1])\nexcept ValueError as e:\n    print(e, file=sys.stderr)"
+    run = subprocess.run([sys.executable, "-c", code, str(cut)], capture_output=True, text=True, timeout=120)
+    assert "cut.mp4: not a readable video" in run.stderr, run.stderr
+    assert "moov atom" not in run.stderr and "@ 0x" not in run.stderr, run.stderr
+
+
 def test_folder_instead_of_file(tmp_path):
     with pytest.raises(VideoError, match="is a folder"):
         probe(tmp_path)
