@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .cache import SignalCache, cache_key
-from .cohort import rois_of
+from .cohort import rois_of, test_start_of
 from .executors import run_tasks
 from .outputs import sha256_file
 from .protocols import Protocol, get_protocol
@@ -173,7 +173,10 @@ def score_cohort(
     -------
     CohortResult
         A video that cannot be scored gives ``status = "error: <reason>"`` rows and a line in
-        ``failures``; the others are scored normally.
+        ``failures``; the others are scored normally. Where the cohort gives ``test_start_s``,
+        each video's window is counted from its test start: ``seconds`` stay in seconds from
+        the start of the video, the summary's window and the per-minute bins are in seconds
+        of the test.
     """
     proto = get_protocol(protocol, window)
     scorer = resolve_scorer(model, proto.name)  # loaded once, shared by every video
@@ -191,13 +194,20 @@ def score_cohort(
         fail(bad, f"animal id {animal!r} appears on {len(bad)} rows of the cohort table")
     videos = list(cohort[~duplicated].groupby("video_path", sort=False))
     cache = str(Path(cache_dir).resolve()) if cache_dir else None
-    tasks = [VideoTask(str(path), tuple(as_rois(rois_of(rows)) or ()) or None, proto, scorer, signal_params, cache) for path, rows in videos]
+    starts = [test_start_of(rows) for _, rows in videos]
+    tasks = [
+        VideoTask(str(path), tuple(as_rois(rois_of(rows)) or ()) or None, proto.in_video(start), scorer, signal_params, cache)
+        for (path, rows), start in zip(videos, starts)
+    ]
     outcomes = run_tasks(score_task, tasks, jobs, scheduler, (lambda i, o: on_video(o)) if on_video else None)
-    for (video_path, rows), task, outcome in zip(videos, tasks, outcomes):
+    for (video_path, rows), task, outcome, start in zip(videos, tasks, outcomes, starts):
         if outcome.result is None:
             fail(rows, outcome.reason)
             continue
         result = outcome.result
+        if start:  # windows and bins in seconds of the test, as the protocol counts them
+            result.summary[["window_start_s", "window_end_s"]] -= start
+            result.minutes[["bin_start_s", "bin_end_s"]] -= start
         if task.rois is None:  # whole frame: name the animal as the table does
             rename = {result.summary["animal"].iloc[0]: rows["animal"].iloc[0]}
             for t in (result.seconds, result.summary, result.minutes):

@@ -9,6 +9,9 @@ import numpy as np
 import pandas as pd
 
 ROI_COLUMNS = ["roi_x", "roi_y", "roi_w", "roi_h"]
+#: Optional cohort column: seconds into the recording at which the test began (the animal put in
+#: the water or hung up); the protocol's window is counted from there.
+TEST_START_COLUMN = "test_start_s"
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".wmv", ".mpg", ".mpeg", ".m4v", ".webm", ".flv", ".h264"}
 
 
@@ -37,8 +40,9 @@ def read_cohort(path: str | os.PathLike) -> pd.DataFrame:
     Parameters
     ----------
     path : path-like
-        CSV (or TSV) with columns ``video, animal`` and optionally ``roi_x, roi_y, roi_w, roi_h``
-        plus any metadata columns; or a folder, in which case every video file in it is one
+        CSV (or TSV) with columns ``video, animal`` and optionally ``roi_x, roi_y, roi_w, roi_h``,
+        ``test_start_s`` (seconds into the recording at which the test began; one value per
+        video) plus any metadata columns; or a folder, in which case every video file in it is one
         animal named after the file.
 
     Returns
@@ -50,7 +54,8 @@ def read_cohort(path: str | os.PathLike) -> pd.DataFrame:
     Raises
     ------
     CohortError
-        Missing column, empty cell, non-integer or negative ROI value, or a table with no rows;
+        Missing column, empty cell, non-integer or negative ROI value, a test start that is not
+        a time >= 0 or differs between the animals of one video, or a table with no rows;
         the message names the file, the line (1-based, header = line 1) and the column.
     """
     path = Path(path)
@@ -85,13 +90,41 @@ def read_cohort(path: str | os.PathLike) -> pd.DataFrame:
             for c, v in zip(ROI_COLUMNS, filled):
                 if v and not _is_nonnegative_int(v):
                     raise CohortError(f"{path}, line {line}, column {c!r}: {v!r} is not a whole number of pixels >= 0")
+        if TEST_START_COLUMN in table.columns and not _is_nonnegative(str(row[TEST_START_COLUMN]).strip()):
+            raise CohortError(
+                f"{path}, line {line}, column {TEST_START_COLUMN!r}: {row[TEST_START_COLUMN]!r} is not a time in seconds >= 0 "
+                "(when the test began in the recording; 0 if it began with it)"
+            )
     table["video"] = table["video"].str.strip()
     table["animal"] = table["animal"].str.strip()
     base = path.resolve().parent
     table["video_path"] = [str((base / v).resolve()) if not Path(v).is_absolute() else v for v in table["video"]]
     for c in present:
         table[c] = pd.to_numeric(table[c].replace("", np.nan)).astype("Int64")
+    if TEST_START_COLUMN in table.columns:
+        table[TEST_START_COLUMN] = pd.to_numeric(table[TEST_START_COLUMN])
+        starts = table.groupby("video_path", sort=False)[TEST_START_COLUMN]
+        for video, n in starts.nunique().items():
+            if n > 1:
+                lines = ", ".join(str(i + 2) for i in table.index[table["video_path"] == video])
+                raise CohortError(
+                    f"{path}, lines {lines}, column {TEST_START_COLUMN!r}: the animals of one video need one test start "
+                    "(the video is scored in one pass); give the latest, when every animal was in"
+                )
     return table
+
+
+def _is_nonnegative(text: str) -> bool:
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return bool(np.isfinite(value)) and value >= 0
+
+
+def test_start_of(rows: pd.DataFrame) -> float:
+    """The test start (s into the recording) of one video's rows; 0 when the table gives none."""
+    return float(rows[TEST_START_COLUMN].iloc[0]) if TEST_START_COLUMN in rows.columns else 0.0
 
 
 def _is_nonnegative_int(text: str) -> bool:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .bouts import runs
+from .cohort import TEST_START_COLUMN
 from .cohort_stats import (GroupDesign, _ok_mask, assign_groups, column_unit, default_group_columns,
                            group_statistics, outcome_unit, prism_wide)
 from .outputs import write_csv, write_png
@@ -244,6 +245,10 @@ def draw_ethogram(summary: pd.DataFrame, seconds: pd.DataFrame, groups: Sequence
     for g in design.labels:
         order += [(g, a) for a in ok.loc[design.row_group[ok.index] == g, "animal"]]
     labels_present = [l for l in ("immobile", "swimming", "climbing") if l in set(s["label"].dropna())]
+    # Seconds count from the start of the video; with test starts (the summary's windows count
+    # from them) each animal's seconds are moved onto its test's clock.
+    start_of = ok.set_index("animal")[TEST_START_COLUMN].to_dict() if TEST_START_COLUMN in ok.columns else {}
+    s = s.assign(second=s["second"] - s["animal"].map(start_of).fillna(0.0)) if start_of else s
     fig = _figure(9.0, 0.9 + 0.22 * max(len(order), 1) + 0.4)
     ax = fig.add_subplot()
     for row, (g, animal) in enumerate(order):
@@ -269,7 +274,7 @@ def draw_ethogram(summary: pd.DataFrame, seconds: pd.DataFrame, groups: Sequence
     if {"window_start_s", "window_end_s"} <= set(summary.columns) and len(ok):
         w0, w1 = float(ok["window_start_s"].iloc[0]), float(ok["window_end_s"].iloc[0])
         end = float(s["second"].max()) + 1 if len(s) else w1
-        for a, b in ((0.0, w0), (w1, max(end, w1))):
+        for a, b in ((float(s["second"].min()) if len(s) else 0.0, w0), (w1, max(end, w1))):
             if b > a:
                 ax.axvspan(a, b, color="white", alpha=0.6, zorder=3, lw=0)  # fade the unscored part
         for w in (w0, w1):
@@ -277,8 +282,9 @@ def draw_ethogram(summary: pd.DataFrame, seconds: pd.DataFrame, groups: Sequence
     ax.set_yticks(range(len(order)))
     ax.set_yticklabels([a for _, a in order], fontsize=6)
     ax.set_ylim(max(len(order), 1) - 0.5, -0.5)
-    ax.set_xlim(0, float(s["second"].max()) + 1 if len(s) else 1)
-    ax.set_xlabel("time (s from video start; faded = outside the scored window, dashed = its limits)")
+    ax.set_xlim(min(0.0, float(s["second"].min())) if len(s) else 0, float(s["second"].max()) + 1 if len(s) else 1)
+    clock = "s from the test's start" if start_of else "s from video start"
+    ax.set_xlabel(f"time ({clock}; faded = outside the scored window, dashed = its limits)")
     if labels_present:
         from matplotlib.patches import Patch
         ax.legend([Patch(color=LABEL_COLOURS[l]) for l in labels_present], labels_present, fontsize=7,

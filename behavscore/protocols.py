@@ -42,6 +42,14 @@ class Protocol:
         return replace(self, window_start_s=start_s, window_end_s=end_s, session_s=max(self.session_s, end_s))
 
 
+    def in_video(self, test_start_s: float) -> "Protocol":
+        """The same protocol for a test that began ``test_start_s`` into the recording: its
+        window in seconds from the start of the video."""
+        if not test_start_s:
+            return self
+        return replace(self, window_start_s=self.window_start_s + test_start_s, window_end_s=self.window_end_s + test_start_s)
+
+
 PROTOCOLS: dict[str, Protocol] = {
     "fst": Protocol("fst", session_s=360.0, window_start_s=120.0, window_end_s=360.0),
     "tst": Protocol("tst", session_s=360.0, window_start_s=0.0, window_end_s=360.0),

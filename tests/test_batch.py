@@ -238,3 +238,65 @@ def test_signals_measured_for_the_threshold_scorer_serve_it_alone(short_tst, tmp
     assert again.outcomes[0].result.signals.params.classifier_measures  # read from the full signals
     pd.testing.assert_frame_equal(lean.seconds, again.seconds)
     pd.testing.assert_frame_equal(lean.summary, again.summary)
+
+
+PRE_TEST_S = 7
+
+
+@pytest.fixture(scope="module")
+def late_start(tmp_path_factory) -> dict:
+    """A 40-s TST test as recorded, and the same test in a recording that began 7 s earlier
+    (its first 7 s once more, before the test), with cohort tables for both. Both mice are
+    often immobile (settled immobility 92 %), so a window off by 7 s scores other seconds."""
+    from behavscore.synth import generate_video
+    from behavscore.video import iter_luma
+
+    from conftest import write_video
+
+    folder = tmp_path_factory.mktemp("late_start")
+    video = generate_video(folder / "synth.mp4", "tst", seed=13, seconds=40, animals=2, treatment_effects=[{"immobility_late": 0.92}] * 2)
+    frames = list(iter_luma(video.path))
+    lead = frames[: int(PRE_TEST_S * video.fps)]
+    write_video(folder / "test.mp4", frames, fps=video.fps)
+    write_video(folder / "recording.mp4", lead + frames, fps=video.fps)
+    rois = pd.DataFrame(video.rois, columns=["animal", "roi_x", "roi_y", "roi_w", "roi_h"])
+    rois.assign(video="test.mp4").to_csv(folder / "test.csv", index=False)
+    rois.assign(video="recording.mp4", test_start_s=PRE_TEST_S).to_csv(folder / "recording.csv", index=False)
+    return {"folder": folder, "truth": video.truth}
+
+
+def test_each_video_is_scored_from_its_test_start(late_start):
+    window = (0.0, 33.0)
+    plain = score_cohort(read_cohort(late_start["folder"] / "test.csv"), "tst", "threshold", window=window)
+    late = score_cohort(read_cohort(late_start["folder"] / "recording.csv"), "tst", "threshold", window=window)
+    assert late.failures.empty, late.failures
+    a, b = plain.summary.set_index("animal"), late.summary.set_index("animal")
+    # The same seconds of the test are scored: the window and the per-minute bins count from the
+    # test's start, the per-second table from the recording's.
+    assert (b["test_start_s"] == PRE_TEST_S).all()
+    assert (b["window_start_s"] == 0).all() and (b["window_end_s"] == 33).all()
+    assert (a["immobility_s"] >= 5).all(), a  # enough immobility for an offset window to show
+    assert (b["immobility_s"] - a["immobility_s"]).abs().max() <= 1, (a["immobility_s"], b["immobility_s"])
+    assert (b["latency_s"] - a["latency_s"]).abs().max() <= 1, (a["latency_s"], b["latency_s"])
+    assert late.minutes["bin_start_s"].min() == 0 and late.minutes["bin_end_s"].max() == 33
+    assert late.seconds["second"].max() == plain.seconds["second"].max() + PRE_TEST_S
+    truth = late_start["truth"]
+    truth_s = (truth[truth["second"] < 33]["label"] == "immobile").groupby(truth["animal"]).sum()
+    assert ((b["immobility_s"] - truth_s).abs() <= 6).all(), (b["immobility_s"], truth_s)
+
+
+@pytest.mark.parametrize(
+    "cells,match",
+    [
+        ({"a1": "-3", "a2": "-3"}, r"line 2, column 'test_start_s': '-3' is not a time in seconds >= 0"),
+        ({"a1": "", "a2": "5"}, r"line 2, column 'test_start_s': '' is not a time"),
+        ({"a1": "12 s", "a2": "12 s"}, "not a time in seconds"),
+        ({"a1": "5", "a2": "9"}, r"lines 2, 3, column 'test_start_s': the animals of one video need one test start"),
+    ],
+)
+def test_bad_test_start_is_refused_naming_line_and_column(tmp_path, cells, match):
+    from behavscore.cohort import CohortError
+
+    pd.DataFrame({"video": ["v.mp4", "v.mp4"], "animal": list(cells), "test_start_s": list(cells.values())}).to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(CohortError, match=match):
+        read_cohort(tmp_path / "c.csv")

@@ -117,6 +117,22 @@ def test_ethogram_draws_each_animals_immobile_seconds(tables):
     assert ticks[:4] == list(group_of(summary, 0.0)["animal"])  # reference group first
 
 
+def test_ethogram_puts_each_animal_on_its_tests_clock(tables):
+    # One animal's recording began 30 s before its test: its seconds are 30 s later in the
+    # video, and the ethogram draws them where the others' are.
+    summary, _, seconds = tables
+    animal = "d5-2"
+    late = seconds.assign(second=seconds["second"] + np.where(seconds["animal"] == animal, 30, 0))
+    starts = summary.assign(test_start_s=np.where(summary["animal"] == animal, 30.0, 0.0))
+
+    def first_bar_s(fig) -> float:
+        bars = {c.get_gid(): c for c in fig.axes[0].collections if c.get_gid()}
+        return min(float(p.vertices[:, 0].min()) for p in bars[f"immobile:{animal}"].get_paths())
+
+    assert first_bar_s(draw_ethogram(starts, late, GROUPS)) == first_bar_s(draw_ethogram(summary, seconds, GROUPS))
+    assert "test's start" in draw_ethogram(starts, late, GROUPS).axes[0].get_xlabel()
+
+
 def test_stacked_bars_are_mean_seconds_of_each_behaviour(tables):
     summary, _, _ = tables
     ax = draw_behaviour_stack(summary, GROUPS).axes[0]
