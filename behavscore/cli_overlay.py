@@ -9,6 +9,7 @@ from typing import Annotated, List, Optional
 import pandas as pd
 import typer
 
+from .cohort import TEST_START_COLUMN
 from .overlay import legible_scale, write_overlay
 from .signals import DEFAULT_LAG_S
 from .threshold import SMALL_BODY_AREA_PX
@@ -58,7 +59,8 @@ def _rows_of_video(table: pd.DataFrame, video: Path, source: Path) -> pd.DataFra
 
 
 def _recorded_window(results_dir: Path, video: Path) -> tuple[float, float] | None:
-    """Scored window of this video as summary.csv beside seconds.csv records it."""
+    """Scored window of this video, in seconds of the video, as summary.csv beside seconds.csv
+    records it (in seconds of the test where the cohort gave a test start)."""
     path = results_dir / "summary.csv"
     if not path.is_file():
         return None
@@ -68,7 +70,8 @@ def _recorded_window(results_dir: Path, video: Path) -> tuple[float, float] | No
     rows = summary[[Path(str(v)).name == video.name for v in summary["video"]]].dropna(subset=["window_start_s", "window_end_s"])
     if rows.empty:
         return None
-    return float(rows["window_start_s"].iloc[0]), float(rows["window_end_s"].iloc[0])
+    start = float(rows[TEST_START_COLUMN].iloc[0]) if TEST_START_COLUMN in rows.columns else 0.0
+    return float(rows["window_start_s"].iloc[0]) + start, float(rows["window_end_s"].iloc[0]) + start
 
 
 def _recorded_rois(results_dir: Path, video: Path) -> list[tuple] | None:

@@ -322,3 +322,15 @@ def test_command_takes_rois_and_window_that_score_recorded(grey_video, results_d
     frames, _ = _read_frames(out)
     assert _nearest_label(_bottom_border_bgr(frames[15], ROI_A)) == "immobile"
     assert _nearest_label(_bottom_border_bgr(frames[15], ROI_B)) == "mobile"
+
+
+def test_recorded_window_of_a_late_test_is_moved_onto_the_video(grey_video, results_dir, tmp_path):
+    # A batch whose cohort gave test_start_s records the window in seconds of the test.
+    pd.DataFrame(
+        [{"video": grey_video.name, "animal": a, "test_start_s": 1.0, "protocol": "fst", "window_start_s": 0.0, "window_end_s": 2.0}
+         for a in ("A", "B")]
+    ).to_csv(results_dir / "summary.csv", index=False)
+    args = ["overlay", str(grey_video), "--results", str(results_dir), "--out", str(tmp_path / "late.mp4")]
+    r = runner.invoke(_app(), args + _roi_args(ROI_A) + _roi_args(ROI_B))
+    assert r.exit_code == 0, r.output
+    assert "window 1-3 s" in r.output
