@@ -122,17 +122,13 @@ def _is_nonnegative(text: str) -> bool:
     return bool(np.isfinite(value)) and value >= 0
 
 
+def _is_nonnegative_int(text: str) -> bool:
+    return _is_nonnegative(text) and float(text) == int(float(text))
+
+
 def test_start_of(rows: pd.DataFrame) -> float:
     """The test start (s into the recording) of one video's rows; 0 when the table gives none."""
     return float(rows[TEST_START_COLUMN].iloc[0]) if TEST_START_COLUMN in rows.columns else 0.0
-
-
-def _is_nonnegative_int(text: str) -> bool:
-    try:
-        value = float(text)
-    except ValueError:
-        return False
-    return value >= 0 and value == int(value)
 
 
 def rois_of(rows: pd.DataFrame) -> list[tuple[str, int, int, int, int]] | None:
