@@ -300,3 +300,12 @@ def test_bad_test_start_is_refused_naming_line_and_column(tmp_path, cells, match
     pd.DataFrame({"video": ["v.mp4", "v.mp4"], "animal": list(cells), "test_start_s": list(cells.values())}).to_csv(tmp_path / "c.csv", index=False)
     with pytest.raises(CohortError, match=match):
         read_cohort(tmp_path / "c.csv")
+
+
+@pytest.mark.parametrize("value", ["-1", "2.5", "inf", "ten"])
+def test_bad_roi_value_is_refused_naming_line_and_column(tmp_path, value):
+    from behavscore.cohort import CohortError
+
+    pd.DataFrame({"video": ["v.mp4"], "animal": ["a1"], "roi_x": [value], "roi_y": [0], "roi_w": [10], "roi_h": [10]}).to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(CohortError, match=rf"line 2, column 'roi_x': '{value}' is not a whole number of pixels >= 0"):
+        read_cohort(tmp_path / "c.csv")
