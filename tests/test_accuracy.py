@@ -24,6 +24,24 @@ def immobility_tolerance_s(truth_s: float) -> float:
     return 6.0 if truth_s < 60 else 0.10 * truth_s
 
 
+def video_against_truth(video, protocol: str, model: str) -> pd.DataFrame:
+    """Per animal of a synthetic video (``behavscore.synth.SynthVideo``) scored with ``model``:
+    immobile seconds in the protocol's window by truth (``truth_s``) and by the scorer
+    (``auto_s``), and the share of window seconds where the two agree (``agreement``)."""
+    from behavscore import score_video
+
+    window = get_protocol(protocol)
+    truth = video.truth[(video.truth["second"] >= window.window_start_s) & (video.truth["second"] < window.window_end_s)]
+    result = score_video(video.path, protocol=protocol, rois=video.rois, model=model)
+    merged = truth.merge(result.seconds, on=["video", "animal", "second"], suffixes=("_truth", ""))
+    agree = (merged["label_truth"] == "immobile") == (merged["label"] == "immobile")
+    return pd.DataFrame({
+        "truth_s": (truth["label"] == "immobile").groupby(truth["animal"]).sum(),
+        "auto_s": result.summary.set_index("animal")["immobility_s"],
+        "agreement": agree.groupby(merged["animal"]).mean(),
+    })
+
+
 def compare_with_truth(folder: Path, protocol: str) -> tuple[pd.DataFrame, float]:
     result = score_cohort(read_cohort(folder / "cohort.csv"), protocol=protocol, model="threshold")
     assert result.failures.empty, result.failures

@@ -11,15 +11,12 @@ frames compared are therefore 0.04 s apart by default, rounded to whole frames.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from behavscore import score_video
-from behavscore.protocols import get_protocol
 from behavscore.signals import SignalParams, compute_signals
 
 from conftest import write_video
-from test_accuracy import immobility_tolerance_s
+from test_accuracy import immobility_tolerance_s, video_against_truth
 
 SPEED_PX_S = 100.0
 
@@ -69,17 +66,8 @@ def at_60fps(tmp_path_factory) -> dict:
     out = {}
     for protocol, seed in SEEDS_60FPS.items():
         video = generate_video(tmp_path_factory.mktemp(protocol) / f"{protocol}.mp4", protocol, seed=seed, animals=3, fps=60.0)
-        window = get_protocol(protocol)
-        truth = video.truth[(video.truth["second"] >= window.window_start_s) & (video.truth["second"] < window.window_end_s)]
         for model in ("threshold", "default"):
-            result = score_video(video.path, protocol=protocol, rois=video.rois, model=model)
-            merged = truth.merge(result.seconds, on=["video", "animal", "second"], suffixes=("_truth", ""))
-            agree = (merged["label_truth"] == "immobile") == (merged["label"] == "immobile")
-            out[protocol, model] = pd.DataFrame({
-                "truth_s": (truth["label"] == "immobile").groupby(truth["animal"]).sum(),
-                "auto_s": result.summary.set_index("animal")["immobility_s"],
-                "agreement": agree.groupby(merged["animal"]).mean(),
-            })
+            out[protocol, model] = video_against_truth(video, protocol, model)
     return out
 
 
