@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Sequence
 
 import cv2
@@ -196,6 +196,11 @@ _THIN = np.ones((3, 3), np.uint8)
 #: Calibration crops needed before pixels of the animal's colour in all of them, away from the
 #: animal, are taken for still scenery.
 SCENERY_MIN_CROPS = 3
+#: Still scenery also takes in pixels that come within this share of the way from the threshold
+#: to the surroundings' luma (on the animal's side of it) in every calibration crop: the shaded
+#: bottom of a water cylinder a few grey levels off the threshold, which sensor noise and a
+#: slight change of the lights would otherwise turn into a region larger than the animal.
+SCENERY_MARGIN_SHARE = 0.5
 #: A region whose surrounding pixels are still scenery for at least this share is a fringe of
 #: that scenery, not the animal (an animal touching a divider borders it along a short stretch).
 FRINGE_SHARE = 0.3
@@ -218,25 +223,40 @@ class Silhouette:
         0/1 uint8 mask of the crop, 0 where still scenery of the animal's colour lies (a dark
         divider beside a dark mouse, the bar it hangs from): never part of the silhouette.
         None = every pixel may be.
+    scene_dn : float or None
+        Median luma of the ROI when ``threshold_dn`` was set. The threshold follows the ROI's
+        median luma in proportion (lights that dim or brighten over a session, a camera's
+        automatic exposure): without that, scenery a few grey levels off the threshold (the
+        shaded bottom of a water cylinder) turns animal-coloured after a drift of a few percent
+        and is cut out instead of the animal. None = fixed threshold.
     """
 
     threshold_dn: float
     dark: bool
     area_px: float | None = None
     keep: np.ndarray | None = field(default=None, compare=False, repr=False)
+    scene_dn: float | None = None
+
+    def threshold_for(self, crop: np.ndarray) -> float:
+        """The luma threshold for this crop: ``threshold_dn`` scaled by the crop's median luma
+        over ``scene_dn`` (unscaled when ``scene_dn`` is None or 0)."""
+        if not self.scene_dn:
+            return self.threshold_dn
+        return self.threshold_dn * median_u8(crop) / self.scene_dn
 
     def cut(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """The animal in a crop: a filled 0/1 uint8 mask of the largest region of animal-coloured
         pixels no larger than ``SILHOUETTE_MAX_AREA_FACTOR x area_px``, and its outline; None when
         there is none.
 
+        Animal-coloured = beyond :meth:`threshold_for` (the threshold, following the lighting).
         Still scenery of the animal's colour (``keep``) is left out, then animal-coloured lines
         under 3 px thick are removed (a 3x3 opening): arena outlines the animal touches and its
         tail. Regions inside the hole of another (a dark mouse inside a dark ring-shaped arena
         wall) count as regions of their own.
         """
         kind = cv2.THRESH_BINARY_INV if self.dark else cv2.THRESH_BINARY
-        binary = cv2.threshold(crop, self.threshold_dn, 1, kind)[1]
+        binary = cv2.threshold(crop, self.threshold_for(crop), 1, kind)[1]
         if self.keep is not None:
             binary = cv2.bitwise_and(binary, self.keep)
         binary = cv2.morphologyEx(binary, cv2.MORPH_OPEN, _THIN)
@@ -304,13 +324,15 @@ def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
     a, b = float(np.median(inside)), float(np.median(around))
     if abs(a - b) < MIN_CONTRAST_DN:
         return None
-    sil = Silhouette(threshold_dn=(a + b) / 2.0, dark=a < b, area_px=float(np.median(areas)))
+    scene = float(np.median([median_u8(c) for c in crops]))
+    sil = Silhouette(threshold_dn=(a + b) / 2.0, dark=a < b, area_px=float(np.median(areas)), scene_dn=scene or None)
     if len(crops) < SCENERY_MIN_CROPS:
         return sil
     kind = cv2.THRESH_BINARY_INV if sil.dark else cv2.THRESH_BINARY
-    coloured = np.logical_and.reduce([cv2.threshold(c, sil.threshold_dn, 1, kind)[1].astype(bool) for c in crops])
+    margin_dn = SCENERY_MARGIN_SHARE * abs(b - a) / 2.0 * (1.0 if sil.dark else -1.0)
+    coloured = np.logical_and.reduce([cv2.threshold(c, sil.threshold_for(c) + margin_dn, 1, kind)[1].astype(bool) for c in crops])
     scenery = coloured & ~np.logical_or.reduce(near)
-    return Silhouette(sil.threshold_dn, sil.dark, sil.area_px, keep=(~scenery).astype(np.uint8)) if scenery.any() else sil
+    return replace(sil, keep=(~scenery).astype(np.uint8)) if scenery.any() else sil
 
 
 def animal_boxes(rois: Sequence["Roi"], scale: float) -> list[tuple[slice, slice] | None]:

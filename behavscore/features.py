@@ -131,8 +131,10 @@ def _register() -> list[str]:
         _doc("flow_sd_y_bl", "spread of vertical motion of changed pixels (motion_sd_y_px), body lengths"),
         _doc("flow_y_over_x", "log((motion_sd_y_px + eps) / (motion_sd_x_px + eps)): vertical vs horizontal movement"),
         _doc("flow_y_over_x_mean_pm2s", "mean flow_y_over_x over second ±2 s, log ratio"),
-        _doc("flow_x_bl", "|mean horizontal motion of changed pixels| (motion_x_px), body lengths"),
-        _doc("flow_y_bl", "mean vertical motion of changed pixels (motion_y_px, signed), body lengths"),
+        _doc("motion_offset_x_bl", "|horizontal distance from the body's centroid to the centroid of the changed pixels|, "
+             "body lengths (where on the body the movement is; not where the body is in the ROI)"),
+        _doc("motion_offset_y_bl", "vertical offset of the changed pixels' centroid from the body's centroid (image y down: "
+             "negative = movement above the body's centre, as forepaws scrabbling at the wall), body lengths"),
         _doc("area_rel", "animal area / the animal's median area, ratio (rearing/climbing stretches the silhouette)"),
         _doc("angle_change_deg", "|change of body angle| from the previous second, degrees (wrapped to 0-90)"),
         _doc("diff_rel", "mean absolute frame difference / the animal's median, ratio"),
@@ -259,8 +261,9 @@ def _one_animal(t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     f["flow_sd_x_bl"] = sdx / body_px
     f["flow_sd_y_bl"] = sdy / body_px
     f["flow_y_over_x"] = np.log((np.abs(sdy) + EPS) / (np.abs(sdx) + EPS)) * ((sdx > EPS) | (sdy > EPS))
-    f["flow_x_bl"] = np.abs(_fill(t["motion_x_px"])) / body_px
-    f["flow_y_bl"] = _fill(t["motion_y_px"]) / body_px
+    # Both centroids are in ROI coordinates: their difference does not depend on how the ROI was drawn.
+    f["motion_offset_x_bl"] = np.nan_to_num(np.abs(_fill(t["motion_x_px"], np.nan) - x) / body_px)
+    f["motion_offset_y_bl"] = np.nan_to_num((_fill(t["motion_y_px"], np.nan) - y) / body_px)
     f["area_rel"] = _fill(area / med_area, 1.0) if np.isfinite(med_area) and med_area > 0 else np.ones(len(motion))
     angle = _fill(t["animal_angle_deg"], np.nan)
     d_angle = np.abs(np.diff(angle, prepend=angle[:1] if angle.size else angle)) % 180.0

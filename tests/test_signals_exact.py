@@ -93,13 +93,17 @@ def ref_calibrate_silhouette(crops):
     if abs(a - b) < MIN_CONTRAST_DN:
         return None
     threshold, dark = (a + b) / 2.0, a < b
-    # Still scenery: the animal's colour in every crop, away from the animal in all of them.
+    scene = float(np.median([np.median(crop) for crop in crops]))
+    # Still scenery: within half the way from the threshold (following each crop's median luma)
+    # to the surroundings' luma in every crop, away from the animal in all of them.
+    margin = 0.5 * abs(b - a) / 2.0
     coloured = np.ones(crops[0].shape, bool)
     for crop in crops:
-        coloured &= (crop <= threshold) if dark else (crop > threshold)
+        level = threshold * np.median(crop) / scene
+        coloured &= (crop <= level + margin) if dark else (crop > level - margin)
     scenery = coloured & ~near if len(crops) >= 3 else np.zeros_like(coloured)
     keep = (~scenery).astype(np.uint8) if scenery.any() else None
-    return Silhouette(threshold_dn=threshold, dark=dark, area_px=float(np.median(areas)), keep=keep)
+    return Silhouette(threshold_dn=threshold, dark=dark, area_px=float(np.median(areas)), keep=keep, scene_dn=scene)
 
 
 def ref_find_animal(frames, roi, scale):
