@@ -21,8 +21,8 @@ from .classifier import LABEL_SETS, ClassifierScorer
 from .model_io import save_model
 from .outputs import sha256_file
 
-#: Model layout/training recipe version, part of every model name (``fst3-v1``).
-MODEL_VERSION = 1
+#: Model layout/training recipe version, part of every model name (``fst3-v2``).
+MODEL_VERSION = 2
 #: Seeds reserved elsewhere (threshold tuning, evaluation, sample videos): never trained on.
 RESERVED_SEEDS = frozenset({101, 102, 103, 104, 105, 106, 9101, 9102, 9201, 9202, 9301, 9302, 9701, 9702, 9803, 9804, 2024, 2025})
 #: Seeds of the shipped default models' training cohorts. The TST model learns where a struggle
@@ -39,7 +39,7 @@ MODELS_DIR = Path(__file__).resolve().parent / "models"
 
 
 def model_name(protocol: str, classes: int) -> str:
-    """``fst3-v1``-style model name."""
+    """``fst3-v2``-style model name."""
     return f"{protocol}{classes}-v{MODEL_VERSION}"
 
 

@@ -110,12 +110,12 @@ def test_unfitted_classifier_cannot_be_saved(tmp_path):
 
 @pytest.mark.parametrize("stem", ["fst2", "fst3", "tst2"])
 def test_shipped_models_load_and_are_small(stem):
-    from behavscore.train import MODELS_DIR
+    from behavscore.train import MODEL_VERSION, MODELS_DIR
 
     path = MODELS_DIR / f"{stem}.skops"
     if not path.is_file():
         pytest.skip(f"{path.name} not built (python -m behavscore.train --all)")
     scorer = load_model(path)
-    assert scorer.name == f"{stem}-v1"
+    assert scorer.name == f"{stem}-v{MODEL_VERSION}"
     assert len(scorer.labels) == int(stem[-1])
     assert path.stat().st_size < 5 * 1024 * 1024
