@@ -303,9 +303,11 @@ def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
     median luma and the median luma of a ring around it, so it adapts to coat colour and
     lighting (black mouse on white, white mouse on black). Its median area is kept, so that a
     much larger region of the animal's colour (a dark arena wall) is not taken for it later.
-    With at least :data:`SCENERY_MIN_CROPS` crops, the pixels of the animal's colour in every
-    crop that lie outside the animal and its ring in all of them are still scenery, left out of
-    every silhouette (``keep``).
+    The crops' median luma is kept too (``scene_dn``), so that the threshold follows the lights
+    later. With at least :data:`SCENERY_MIN_CROPS` crops, the pixels of the animal's colour, or
+    within :data:`SCENERY_MARGIN_SHARE` of the way from the threshold to the surroundings' luma,
+    in every crop that lie outside the animal and its ring in all of them are still scenery, left
+    out of every silhouette (``keep``).
     """
     inside, around, areas, near = [], [], [], []
     for crop, blob in zip(crops, pick_animals(crops, [find_blobs(c) for c in crops])):

@@ -7,7 +7,8 @@ this script generates a cohort for each seed given (never used for tuning or tra
 each video once and scores it with the protocol's threshold scorer and its shipped classifier.
 It prints, per seed and scorer, the per-second agreement with truth over the protocol window,
 how many animals' immobility lies within 10 % of truth (6 s where truth is under 60 s), and the
-per-animal errors in seconds; then the totals over all seeds. ``--scale 0.45`` draws the
+per-animal errors in seconds (in the TST also the share of passive-swing seconds called immobile);
+then the totals over all seeds. ``--scale 0.45`` draws the
 videos at the committed samples' resolution and sensor noise (TST bodies of about 220-600 px).
 """
 
@@ -76,8 +77,10 @@ def main() -> None:
                 got = totals.setdefault(model, [0, 0])
                 got[0] += int(ok.sum())
                 got[1] += len(ok)
+                swing = (m["detail"] == "swing").to_numpy()
+                swing_note = f", passive swing called immobile {auto_imm.to_numpy()[swing].mean():.0%} of {swing.sum()} s" if swing.any() else ""
                 print(f"{args.protocol} seed {seed} {model:>9}: agreement {np.mean(truth_imm == auto_imm):.3f}, "
-                      f"animals within bar {ok.sum()}/{len(ok)}, per-animal error s {error.tolist()}")
+                      f"animals within bar {ok.sum()}/{len(ok)}, per-animal error s {error.tolist()}{swing_note}")
     for model, (ok, n) in totals.items():
         print(f"{args.protocol} {model}: {ok}/{n} animals within the bar over seeds {args.seeds} at scale {args.scale:g}")
 
