@@ -223,40 +223,30 @@ class Silhouette:
         0/1 uint8 mask of the crop, 0 where still scenery of the animal's colour lies (a dark
         divider beside a dark mouse, the bar it hangs from): never part of the silhouette.
         None = every pixel may be.
-    scene_dn : float or None
-        Median luma of the ROI when ``threshold_dn`` was set. The threshold follows the ROI's
-        median luma in proportion (lights that dim or brighten over a session, a camera's
-        automatic exposure): without that, scenery a few grey levels off the threshold (the
-        shaded bottom of a water cylinder) turns animal-coloured after a drift of a few percent
-        and is cut out instead of the animal. None = fixed threshold.
     """
 
     threshold_dn: float
     dark: bool
     area_px: float | None = None
     keep: np.ndarray | None = field(default=None, compare=False, repr=False)
-    scene_dn: float | None = None
 
-    def threshold_for(self, crop: np.ndarray) -> float:
-        """The luma threshold for this crop: ``threshold_dn`` scaled by the crop's median luma
-        over ``scene_dn`` (unscaled when ``scene_dn`` is None or 0)."""
-        if not self.scene_dn:
-            return self.threshold_dn
-        return self.threshold_dn * median_u8(crop) / self.scene_dn
-
-    def cut(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    def cut(self, crop: np.ndarray, gain: float = 1.0) -> tuple[np.ndarray, np.ndarray] | None:
         """The animal in a crop: a filled 0/1 uint8 mask of the largest region of animal-coloured
         pixels no larger than ``SILHOUETTE_MAX_AREA_FACTOR x area_px``, and its outline; None when
         there is none.
 
-        Animal-coloured = beyond :meth:`threshold_for` (the threshold, following the lighting).
+        Animal-coloured = beyond ``threshold_dn x gain``, where ``gain`` is the brightness of the
+        lights now relative to the calibration frames (the frame's mean luma over theirs): lights
+        that dim or brighten over a session, a camera's automatic exposure. With a fixed
+        threshold, scenery a few grey levels off it (the shaded bottom of a water cylinder) turns
+        animal-coloured after a drift of a few percent and is cut out instead of the animal.
         Still scenery of the animal's colour (``keep``) is left out, then animal-coloured lines
         under 3 px thick are removed (a 3x3 opening): arena outlines the animal touches and its
         tail. Regions inside the hole of another (a dark mouse inside a dark ring-shaped arena
         wall) count as regions of their own.
         """
         kind = cv2.THRESH_BINARY_INV if self.dark else cv2.THRESH_BINARY
-        binary = cv2.threshold(crop, self.threshold_for(crop), 1, kind)[1]
+        binary = cv2.threshold(crop, self.threshold_dn * gain, 1, kind)[1]
         if self.keep is not None:
             binary = cv2.bitwise_and(binary, self.keep)
         binary = cv2.morphologyEx(binary, cv2.MORPH_OPEN, _THIN)
@@ -303,8 +293,7 @@ def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
     median luma and the median luma of a ring around it, so it adapts to coat colour and
     lighting (black mouse on white, white mouse on black). Its median area is kept, so that a
     much larger region of the animal's colour (a dark arena wall) is not taken for it later.
-    The crops' median luma is kept too (``scene_dn``), so that the threshold follows the lights
-    later. With at least :data:`SCENERY_MIN_CROPS` crops, the pixels of the animal's colour, or
+    With at least :data:`SCENERY_MIN_CROPS` crops, the pixels of the animal's colour, or
     within :data:`SCENERY_MARGIN_SHARE` of the way from the threshold to the surroundings' luma,
     in every crop that lie outside the animal and its ring in all of them are still scenery, left
     out of every silhouette (``keep``).
@@ -326,13 +315,12 @@ def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
     a, b = float(np.median(inside)), float(np.median(around))
     if abs(a - b) < MIN_CONTRAST_DN:
         return None
-    scene = float(np.median([median_u8(c) for c in crops]))
-    sil = Silhouette(threshold_dn=(a + b) / 2.0, dark=a < b, area_px=float(np.median(areas)), scene_dn=scene or None)
+    sil = Silhouette(threshold_dn=(a + b) / 2.0, dark=a < b, area_px=float(np.median(areas)))
     if len(crops) < SCENERY_MIN_CROPS:
         return sil
     kind = cv2.THRESH_BINARY_INV if sil.dark else cv2.THRESH_BINARY
-    margin_dn = SCENERY_MARGIN_SHARE * abs(b - a) / 2.0 * (1.0 if sil.dark else -1.0)
-    coloured = np.logical_and.reduce([cv2.threshold(c, sil.threshold_for(c) + margin_dn, 1, kind)[1].astype(bool) for c in crops])
+    near_threshold_dn = sil.threshold_dn + SCENERY_MARGIN_SHARE * (b - a) / 2.0
+    coloured = np.logical_and.reduce([cv2.threshold(c, near_threshold_dn, 1, kind)[1].astype(bool) for c in crops])
     scenery = coloured & ~np.logical_or.reduce(near)
     return replace(sil, keep=(~scenery).astype(np.uint8)) if scenery.any() else sil
 

@@ -222,13 +222,14 @@ def silhouette_scale(roi: Roi) -> float:
     return 0.5 if min(roi.w, roi.h) >= 2 * SILHOUETTE_HALF_RES_MIN_SIDE_PX else 1.0
 
 
-def _silhouette_step(crop: np.ndarray, sil: Silhouette, last: tuple | None, out: np.ndarray, f: float) -> tuple | None:
+def _silhouette_step(crop: np.ndarray, sil: Silhouette, last: tuple | None, out: np.ndarray, f: float, gain: float) -> tuple | None:
     """Measure the animal's silhouette in one ROI crop into ``out`` (columns 7-12).
 
     Returns the ``(mask, moments)`` to compare the next measurement with (None when no
-    animal-coloured region is seen). Areas are in full-resolution pixels (``f`` = scale).
+    animal-coloured region is seen). Areas are in full-resolution pixels (``f`` = scale);
+    ``gain`` is the brightness of the frame relative to the calibration frames.
     """
-    found = sil.cut(crop)
+    found = sil.cut(crop, gain)
     mom = silhouette_moments(found[1]) if found else None
     if mom is None:
         return None
@@ -393,11 +394,14 @@ def _pass(
     noise_sd = [_noise_sd(cv2.absdiff(b[r.y : r.y + r.h, r.x : r.x + r.w], a[r.y : r.y + r.h, r.x : r.x + r.w]) for a, b in zip(cal[:-1], cal[1:])) for r in sr]
     cutoffs = [max(params.min_cutoff_dn, params.noise_k * sd) for sd in noise_sd]
     g = [silhouette_scale(r) for r in sr]
+    sampled_cal = cal[:: max(1, len(cal) // 5)]
     silhouettes = [
-        calibrate_silhouette([(halve if g[j] < 1 else np.asarray)(c[r.y : r.y + r.h, r.x : r.x + r.w]) for c in cal[:: max(1, len(cal) // 5)]])
+        calibrate_silhouette([(halve if g[j] < 1 else np.asarray)(c[r.y : r.y + r.h, r.x : r.x + r.w]) for c in sampled_cal])
         if params.classifier_measures else None
         for j, r in enumerate(sr)
     ]
+    # The silhouette threshold follows the lights: the frame's mean luma relative to these frames'.
+    cal_luma_dn = float(np.mean([cv2.mean(c)[0] for c in sampled_cal]))
     del cal
     px_per_px = 1.0 / (f * f)
     reservoir = _Reservoir(params.reservoir_frames, min(1.0, 320.0 / (f * max(info.width_px, info.height_px))))
@@ -467,8 +471,9 @@ def _pass(
                     if changed and spread:
                         row[2:6] = _spread(mask, changed, x_axis, y_axis)
             if sampled:
+                gain = out[0, 6] / cal_luma_dn if cal_luma_dn > 0 else 1.0
                 for j, box, sil, small, scale in measured:
-                    last_shape[j] = _silhouette_step(halve(frame[box]) if small else frame[box], sil, last_shape[j], out[j], scale)
+                    last_shape[j] = _silhouette_step(halve(frame[box]) if small else frame[box], sil, last_shape[j], out[j], scale, gain)
             history.append(part)
             n += 1
             if n == len(calibration):

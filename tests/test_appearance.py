@@ -152,17 +152,22 @@ def test_silhouette_stays_on_the_mouse_when_the_lights_change(gain, shade_dn):
     crops = [shaded_floor((30 + 12 * i, 40), seed=i, shade_dn=shade_dn) for i in range(6)]
     sil = calibrate_silhouette(crops)
     later = shaded_floor((100, 50), gain=gain, seed=99, shade_dn=shade_dn)
-    mask, _ = sil.cut(later)
+    mask, _ = sil.cut(later, gain=float(later.mean() / np.mean([c.mean() for c in crops])))
     x, y = centroid(mask)
     assert abs(x - 100) < 2 and abs(y - 50) < 2, (gain, (x, y), int(mask.sum()))
 
 
-def test_silhouette_follows_the_lights_in_proportion():
-    sil = Silhouette(threshold_dn=100, dark=True, area_px=150, scene_dn=160)
-    crop = np.full(SIZE, 160, np.uint8)
-    assert sil.threshold_for(crop) == 100
-    assert sil.threshold_for((crop * 0.9).astype(np.uint8)) == pytest.approx(90, abs=0.7)
-    assert Silhouette(threshold_dn=100, dark=True).threshold_for(crop) == 100  # not calibrated on a scene: fixed
+def test_silhouette_threshold_follows_the_lights_in_proportion():
+    # A mouse 5 grey levels darker than the threshold is lighter than it once the lights are 10 %
+    # brighter, unless the threshold brightens with them.
+    sil = Silhouette(threshold_dn=100, dark=True)
+    crop = np.full((40, 40), 160, np.uint8)
+    crop[10:30, 10:30] = 95  # the mouse
+    brighter = (crop * 1.1).round().astype(np.uint8)  # mouse 104, floor 176
+    assert sil.cut(crop)[0].sum() == 400
+    assert sil.cut(brighter) is None
+    assert sil.cut(brighter, gain=1.1)[0].sum() == 400
+    assert sil.cut((crop * 0.9).round().astype(np.uint8), gain=0.9)[0].sum() == 400
 
 
 def test_silhouette_follows_the_rendered_mouse_in_a_swim_test(tmp_path):

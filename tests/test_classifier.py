@@ -179,8 +179,8 @@ def test_three_class_fst_macro_f1_on_fresh_videos(fresh):
 
 # Swing runs are 1-2 s long and most swing seconds still hold the end of the struggle, so the
 # call rests on the waveform measures (trough depth, periodicity and coherence at the animal's
-# own swing rhythm, time-resolved within the second). Measured on the fresh videos: 91% of
-# swing seconds immobile (157 of 172; threshold scorer 72%; the model before those measures 81%).
+# own swing rhythm, time-resolved within the second). Measured on the fresh videos: 92% of
+# swing seconds immobile (159 of 172; threshold scorer 70%; the model before those measures 81%).
 @pytest.mark.slow
 def test_tst_passive_swing_is_called_immobile(fresh):
     table = fresh["tst"]

@@ -51,7 +51,7 @@ def test_open_field_motion_tracks_independent_centroid_speed(reference_video):
     assert rho >= 0.93, f"Spearman {rho:.3f}"
 
 
-#: The shipped classifiers learned FST/TST from side-view synthetic videos. Measured: rho 0.73
+#: The shipped classifiers learned FST/TST from side-view synthetic videos. Measured: rho 0.75
 #: (tst2) and 0.85 (fst2); both call the slow seconds immobile and the fast ones mobile (next
 #: test), but a classifier is sure of most seconds: p(mobile) is over 0.99 in a third of them
 #: and under 0.01 in another third to half, so its ranks within those carry little of the

@@ -93,17 +93,15 @@ def ref_calibrate_silhouette(crops):
     if abs(a - b) < MIN_CONTRAST_DN:
         return None
     threshold, dark = (a + b) / 2.0, a < b
-    scene = float(np.median([np.median(crop) for crop in crops]))
-    # Still scenery: within half the way from the threshold (following each crop's median luma)
-    # to the surroundings' luma in every crop, away from the animal in all of them.
-    margin = 0.5 * abs(b - a) / 2.0
+    # Still scenery: within half the way from the threshold to the surroundings' luma in every
+    # crop, away from the animal in all of them.
+    near_threshold = threshold + 0.5 * (b - a) / 2.0
     coloured = np.ones(crops[0].shape, bool)
     for crop in crops:
-        level = threshold * np.median(crop) / scene
-        coloured &= (crop <= level + margin) if dark else (crop > level - margin)
+        coloured &= (crop <= near_threshold) if dark else (crop > near_threshold)
     scenery = coloured & ~near if len(crops) >= 3 else np.zeros_like(coloured)
     keep = (~scenery).astype(np.uint8) if scenery.any() else None
-    return Silhouette(threshold_dn=threshold, dark=dark, area_px=float(np.median(areas)), keep=keep, scene_dn=scene)
+    return Silhouette(threshold_dn=threshold, dark=dark, area_px=float(np.median(areas)), keep=keep)
 
 
 def ref_find_animal(frames, roi, scale):
@@ -156,6 +154,7 @@ def ref_signals(path, rois=None, params=SignalParams()):
         return cv2.resize(c[: 2 * h, : 2 * w], (w, h), interpolation=cv2.INTER_AREA)
 
     silhouettes = [ref_calibrate_silhouette([sil_crop(c, j) for c in cal[:: max(1, len(cal) // 5)]]) for j in range(len(sr))]
+    cal_luma = float(np.mean([cv2.mean(c)[0] for c in cal[:: max(1, len(cal) // 5)]]))
     px = 1.0 / (f * f)
     lag, every, n = params.lag_frames(info.fps), params.silhouette_frames(info.fps), len(frames)
     rows = np.full((n, len(rois), N_SIGNALS), np.nan)
@@ -182,7 +181,7 @@ def ref_signals(path, rois=None, params=SignalParams()):
                     rows[i, j, 2:6] = mx, my, sx, sy
         if sampled:
             for j, r in enumerate(sr):
-                found = silhouettes[j].cut(sil_crop(frame, j)) if silhouettes[j] is not None else None
+                found = silhouettes[j].cut(sil_crop(frame, j), rows[i, j, 6] / cal_luma) if silhouettes[j] is not None else None
                 mom = silhouette_moments(found[1]) if found else None
                 if mom is None:
                     if silhouettes[j] is not None:
