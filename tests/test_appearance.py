@@ -133,25 +133,25 @@ def test_median_frame_equals_numpy_median_for_odd_and_even_counts(n_frames):
     assert np.array_equal(median_frame(stack), np.median(stack, axis=0))
 
 
-def shaded_floor(mouse_xy: tuple[int, int], gain: float = 1.0, seed: int = 0, shade_dn: float = 4) -> np.ndarray:
+def shaded_floor(mouse_xy: tuple[int, int], gain: float = 1.0, seed: int = 0) -> np.ndarray:
     """A light floor darkening towards its bottom edge (the shaded bottom of a water cylinder:
-    at its darkest ``shade_dn`` grey levels lighter than halfway between mouse and floor), a dark
-    mouse, sensor noise, all times the lights' ``gain``."""
+    at its darkest 4 grey levels lighter than halfway between mouse and floor), a dark mouse,
+    sensor noise, all times the lights' ``gain``."""
     rows = np.linspace(0, 1, SIZE[0])[:, None]
-    img = np.broadcast_to(FLOOR_DN - (FLOOR_DN - (FLOOR_DN + DARK_DN) / 2 - shade_dn) * rows**3, SIZE).copy()
+    img = np.broadcast_to(FLOOR_DN - (FLOOR_DN - (FLOOR_DN + DARK_DN) / 2 - 4) * rows**3, SIZE).copy()
     cv2.ellipse(img, mouse_xy, (9, 5), 0, 0, 360, DARK_DN, -1)
     img += np.random.default_rng(seed).normal(0, 2, SIZE)
     return np.clip(img * gain, 0, 255).astype(np.uint8)
 
 
-@pytest.mark.parametrize("gain,shade_dn", [(1.0, 4), (0.95, 4), (0.9, 4), (1.1, 4)])
-def test_silhouette_stays_on_the_mouse_when_the_lights_change(gain, shade_dn):
+@pytest.mark.parametrize("gain", [1.0, 0.95, 0.9, 1.1])
+def test_silhouette_stays_on_the_mouse_when_the_lights_change(gain):
     # Calibrated while the mouse swims about under steady lights; later the lights dim (or
     # brighten) by up to 10 %. A fixed threshold turns the shaded bottom, a few grey levels off
     # it, into a region larger than the mouse and cuts that out instead.
-    crops = [shaded_floor((30 + 12 * i, 40), seed=i, shade_dn=shade_dn) for i in range(6)]
+    crops = [shaded_floor((30 + 12 * i, 40), seed=i) for i in range(6)]
     sil = calibrate_silhouette(crops)
-    later = shaded_floor((100, 50), gain=gain, seed=99, shade_dn=shade_dn)
+    later = shaded_floor((100, 50), gain=gain, seed=99)
     mask, _ = sil.cut(later, gain=float(later.mean() / np.mean([c.mean() for c in crops])))
     x, y = centroid(mask)
     assert abs(x - 100) < 2 and abs(y - 50) < 2, (gain, (x, y), int(mask.sum()))
@@ -174,7 +174,7 @@ def test_silhouette_follows_the_rendered_mouse_in_a_swim_test(tmp_path):
     # Truth: the generator's own centroid of each mouse in each frame. This agouti mouse, seen
     # through the water, is hardly darker than the water's shaded bottom, and the lights drift
     # by a few percent: with a fixed threshold and without the near-threshold scenery left out,
-    # the silhouette lay on the cylinder's bottom in 29-49 % of the measurements.
+    # the silhouette of the first mouse lay on the cylinder's bottom in 33 % of the measurements.
     from behavscore.signals import Roi, compute_signals
     from behavscore.synth import generate_video
 
