@@ -289,9 +289,11 @@ def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
 
     Notes
     -----
-    In each crop the animal is found by :func:`pick_animals`; the threshold is halfway between its
-    median luma and the median luma of a ring around it, so it adapts to coat colour and
-    lighting (black mouse on white, white mouse on black). Its median area is kept, so that a
+    In each crop the animal is found by :func:`pick_animals` (a region whose median luma is within
+    :data:`MIN_CONTRAST_DN` of the crop's is the ROI's own background set off against something
+    darker or lighter, e.g. a strip of the next compartment, and is passed over); the threshold
+    is halfway between its median luma and the median luma of a ring around it, so it adapts to
+    coat colour and lighting (black mouse on white, white mouse on black). Its median area is kept, so that a
     much larger region of the animal's colour (a dark arena wall) is not taken for it later.
     With at least :data:`SCENERY_MIN_CROPS` crops, the pixels of the animal's colour, or
     within :data:`SCENERY_MARGIN_SHARE` of the way from the threshold to the surroundings' luma,
@@ -300,8 +302,8 @@ def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
     """
     inside, around, areas, near = [], [], [], []
     for crop, blob in zip(crops, pick_animals(crops, [find_blobs(c) for c in crops])):
-        if blob is None:
-            continue
+        if blob is None or abs(median_u8(crop[blob]) - median_u8(crop)) < MIN_CONTRAST_DN:
+            continue  # none, or a region as light as most of the ROI: its background, not the animal
         size = max(3, min(crop.shape) // 12) | 1
         grown = cv2.dilate(blob.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).astype(bool)
         ring = grown & ~blob

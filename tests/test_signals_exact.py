@@ -77,8 +77,8 @@ def ref_animal_masks(crops):
 def ref_calibrate_silhouette(crops):
     inside, around, areas, near = [], [], [], np.zeros(crops[0].shape, bool)
     for crop, blob in zip(crops, ref_animal_masks(crops)):
-        if blob is None:
-            continue
+        if blob is None or abs(float(np.median(crop[blob])) - float(np.median(crop))) < MIN_CONTRAST_DN:
+            continue  # a region as light as most of the ROI is its background
         size = max(3, min(crop.shape) // 12) | 1
         grown = cv2.dilate(blob.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).astype(bool)
         near |= grown
