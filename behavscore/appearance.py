@@ -293,8 +293,9 @@ def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
     :data:`MIN_CONTRAST_DN` of the crop's is the ROI's own background set off against something
     darker or lighter, e.g. a strip of the next compartment, and is passed over); the threshold
     is halfway between its median luma and the median luma of a ring around it, so it adapts to
-    coat colour and lighting (black mouse on white, white mouse on black). Its median area is kept, so that a
-    much larger region of the animal's colour (a dark arena wall) is not taken for it later.
+    coat colour and lighting (black mouse on white, white mouse on black). Its median area is
+    kept, so that a much larger region of the animal's colour (a dark arena wall) is not taken
+    for it later.
     With at least :data:`SCENERY_MIN_CROPS` crops, the pixels of the animal's colour, or
     within :data:`SCENERY_MARGIN_SHARE` of the way from the threshold to the surroundings' luma,
     in every crop that lie outside the animal and its ring in all of them are still scenery, left
@@ -302,14 +303,17 @@ def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
     """
     inside, around, areas, near = [], [], [], []
     for crop, blob in zip(crops, pick_animals(crops, [find_blobs(c) for c in crops])):
-        if blob is None or abs(median_u8(crop[blob]) - median_u8(crop)) < MIN_CONTRAST_DN:
-            continue  # none, or a region as light as most of the ROI: its background, not the animal
+        if blob is None:
+            continue
+        animal_dn = median_u8(crop[blob])
+        if abs(animal_dn - median_u8(crop)) < MIN_CONTRAST_DN:
+            continue  # a region as light as most of the ROI: its background, not the animal
         size = max(3, min(crop.shape) // 12) | 1
         grown = cv2.dilate(blob.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).astype(bool)
         ring = grown & ~blob
         near.append(grown)
         if ring.any():
-            inside.append(median_u8(crop[blob]))
+            inside.append(animal_dn)
             around.append(median_u8(crop[ring]))
             areas.append(float(np.count_nonzero(blob)))
     if len(inside) < max(1, len(crops) // 2):
