@@ -543,22 +543,22 @@ def frame_measures(signals: "MotionSignals") -> pd.DataFrame:
     animal from the spectrum of its whole recording), the share of power in the pendulum band
     (``swing_band_share``) and the share of rigid silhouette changes (``rigid_share``); windows
     are in seconds, so the measures do not depend on the frame rate. Frames that repeat the one
-    before (:func:`behavscore.repeats.repeated_frames`: a camera padding a slower capture) would
+    before (:func:`behavscore.repeats.repeated_rows`: a camera padding a slower capture) would
     put a trough in every other frame; the waveform holds the last new frame's value over them.
     Deterministic.
     """
     from .per_second import animal_area_px, animal_index
-    from .repeats import repeated_frames
+    from .repeats import repeated_rows
 
     fps = signals.fps
     lag = signals.params.lag_frames(fps)
     area = animal_area_px(signals)
     used = signals.frames[["frame", "changed_px", "shape_change_px", "animal_x_px"]]
-    repeated = repeated_frames(signals)
+    repeated = repeated_rows(signals)
     if repeated.any():
         # A frame that repeats the one before changes nothing: a trough the animal did not make.
         # Its changed pixels are unknown, so the waveform holds the last new frame's value.
-        used = used.assign(changed_px=used["changed_px"].where(~repeated[used["frame"].to_numpy(dtype=np.int64)]))
+        used = used.assign(changed_px=used["changed_px"].where(~repeated))
     animal = animal_index(signals.frames["animal"], [r.animal for r in signals.rois])
     columns = ["animal", "second", "swing_hz", *FRAME_MEASURES]
     if not signals.rois:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .grouping import group_mean, group_median, group_quantile, runs_layout
-from .repeats import repeated_frames
+from .repeats import repeated_rows
 from .signals import SIGNAL_NAMES, MotionSignals
 
 #: Animal area assumed, as a fraction of the ROI, when no animal-like blob could be measured.
@@ -88,7 +88,8 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
         frames/s no other frame is that close and it equals ``motion``).
         A trailing bin holding fewer than half a second of video is dropped (see :func:`n_bins`).
         Frames that repeat the frame before (a camera padding a slower capture, see
-        :func:`behavscore.repeats.repeated_frames`) are left out of the means and medians;
+        :func:`behavscore.repeats.repeated_rows`; in one compartment only, in a picture composed
+        from several cameras) are left out of the means and medians;
         ``n_frames`` counts every frame of the bin. ``body_area_px`` is the area the motion
         indices are relative to (:func:`animal_area_px`), the same in every row of an animal.
 
@@ -115,9 +116,9 @@ def per_second(signals: MotionSignals) -> pd.DataFrame:
     # (row in bin, bin) tables: the k-th frame of every bin side by side.
     starts, sizes, at, present = runs_layout(key)
     rows = keep[at]
-    repeated = repeated_frames(signals)
+    repeated = repeated_rows(signals)
     if repeated.any():
-        fresh = present & ~repeated[f["frame"].to_numpy(dtype=np.int64)[rows]]
+        fresh = present & ~repeated[rows]
         present = np.where(fresh.any(axis=0), fresh, present)  # a bin of repeats only keeps them all
     cols = list(SIGNAL_NAMES)
     values = f[cols].to_numpy(dtype=np.float64)[rows]

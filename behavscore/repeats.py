@@ -6,6 +6,10 @@ only, so consecutive-frame differencing sees a moving animal "stop" for one fram
 or three, and the per-second motion index of a walking animal comes out lower and noisier than
 the animal's movement. Such frames are found from the motion signals alone (no re-decoding)
 and left out of the per-second motion measures.
+
+A picture composed of several cameras (a quad splitter, clips of separate arenas set side by
+side) may repeat frames in one compartment only, at that camera's own rate: each ROI's changes
+are searched too.
 """
 
 from __future__ import annotations
@@ -63,6 +67,15 @@ def gap_frames(change_px: np.ndarray) -> np.ndarray:
     return gap
 
 
+def _repeats(change_px: np.ndarray) -> np.ndarray:
+    """The gaps of a series of changed pixels, when they are common enough to be repeats."""
+    gap = gap_frames(change_px)
+    changing = int(np.count_nonzero(change_px > 0))
+    if changing == 0 or np.count_nonzero(gap) < MIN_GAP_SHARE * changing:
+        return np.zeros(gap.size, dtype=bool)
+    return gap
+
+
 def repeated_frames(signals: MotionSignals) -> np.ndarray:
     """Frames of a video that repeat the frame before (none when the file holds no padding).
 
@@ -77,25 +90,59 @@ def repeated_frames(signals: MotionSignals) -> np.ndarray:
         frames further apart than consecutive ones, or when gaps (:func:`gap_frames`) are under
         ``MIN_GAP_SHARE`` of the frames that change.
     """
-    none = np.zeros(signals.n_frames, dtype=bool)
     if signals.params.lag_frames(signals.fps) != 1:
-        return none
-    change = frame_change_px(signals)
-    gap = gap_frames(change)
-    changing = int(np.count_nonzero(change > 0))
-    if changing == 0 or np.count_nonzero(gap) < MIN_GAP_SHARE * changing:
-        return none
-    return gap
+        return np.zeros(signals.n_frames, dtype=bool)
+    return _repeats(frame_change_px(signals))
 
 
-def repeat_warning(signals: MotionSignals, repeated: np.ndarray) -> str | None:
-    """What to tell the user about repeated frames, or None when there are none."""
-    n = int(np.count_nonzero(repeated))
-    if n == 0:
+def repeated_rows(signals: MotionSignals) -> np.ndarray:
+    """Rows of ``signals.frames`` whose frame repeats the one before in that row's ROI.
+
+    Parameters
+    ----------
+    signals : MotionSignals
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean per row of ``signals.frames``: the whole frame repeats (:func:`repeated_frames`),
+        or the ROI's own changed pixels have gaps (:func:`gap_frames`) in at least
+        ``MIN_GAP_SHARE`` of the frames in which they change (a compartment filmed by a slower
+        camera of a composed picture). All False when the signals compare frames further
+        apart than consecutive ones.
+    """
+    f = signals.frames
+    frame = f["frame"].to_numpy(dtype=np.int64)
+    out = repeated_frames(signals)[frame]
+    if signals.params.lag_frames(signals.fps) != 1:
+        return out
+    changed = np.nan_to_num(f["changed_px"].to_numpy(dtype=np.float64))
+    for idx in f.groupby("animal", sort=False, observed=True).indices.values():
+        rows = idx[np.argsort(frame[idx], kind="stable")]
+        out[rows] |= _repeats(changed[rows])
+    return out
+
+
+def repeat_warning(signals: MotionSignals) -> str | None:
+    """What to tell the user about repeated frames (whole frames, or one compartment's), or None."""
+    parts = []
+    whole = repeated_frames(signals)
+    if whole.any():
+        share = np.count_nonzero(whole) / max(1, signals.n_frames)
+        parts.append(
+            f"{share:.0%} of frames repeat the frame before (the camera captured about "
+            f"{signals.fps * (1 - share):.0f} of the file's {signals.fps:g} frames/s)"
+        )
+    frame = signals.frames["frame"].to_numpy(dtype=np.int64)
+    rows = repeated_rows(signals)
+    own = rows & ~whole[frame]
+    for animal, idx in signals.frames.groupby("animal", sort=False, observed=True).indices.items():
+        if own[idx].any():
+            share = np.count_nonzero(rows[idx]) / idx.size
+            parts.append(
+                f"{share:.0%} of {animal}'s frames repeat the frame before in its compartment alone (a picture "
+                f"composed from a camera of about {signals.fps * (1 - share):.0f} frames/s)"
+            )
+    if not parts:
         return None
-    share = n / max(1, signals.n_frames)
-    return (
-        f"{signals.video}: {share:.0%} of frames repeat the frame before (the camera captured about "
-        f"{signals.fps * (1 - share):.0f} of the file's {signals.fps:g} frames/s); per-second motion is "
-        f"measured on the new frames only"
-    )
+    return f"{signals.video}: " + "; ".join(parts) + "; per-second motion is measured on the new frames only"

@@ -13,7 +13,7 @@ from .compartments import several_animals_warning
 from .features import add_frame_measures
 from .per_second import n_bins, per_second
 from .protocols import Protocol, get_protocol
-from .repeats import repeat_warning, repeated_frames
+from .repeats import repeat_warning
 from .scorers import Scorer, resolve_scorer
 from .signals import MotionSignals, Roi, SignalParams, compute_signals
 from .summary import in_window_mask, per_minute, summarise_animal
@@ -205,7 +205,7 @@ def score_signals(
         )
     min_bout_s = scorer.min_bout_s
     proto, warnings = check_duration(signals, proto)
-    repeats = repeat_warning(signals, repeated_frames(signals))
+    repeats = repeat_warning(signals)
     if repeats:
         warnings.append(repeats)
     warnings += several_animals_warning(signals.video, signals.places_side_by_side)

@@ -8,7 +8,7 @@ import pytest
 
 from behavscore import repeats
 from behavscore.per_second import per_second
-from behavscore.repeats import gap_frames, repeated_frames
+from behavscore.repeats import gap_frames, repeat_warning, repeated_frames, repeated_rows
 from behavscore.score import score_signals
 from behavscore.signals import Roi, compute_signals
 from behavscore.video import iter_luma
@@ -132,3 +132,62 @@ def test_repeats_are_reported_and_recorded_by_a_batch(padded, tmp_path):
     result = score_cohort(read_cohort(tmp_path / "cohort.csv"), "tst", "threshold", window=(0, 20))
     assert any("repeat the frame before" in w for w in result.warnings)
     assert any("repeat the frame before" in w for w in result.outcomes[0].provenance()["warnings"])
+
+
+@pytest.fixture(scope="module")
+def composed(tmp_path_factory):
+    """Two TST compartments in one 30-frames/s picture, the first from a camera that captured
+    2 frames in 3 (every third frame repeats the one before), the second new in every frame:
+    as a quad splitter or clips of separate arenas set side by side make them."""
+    from behavscore.synth import generate_video
+
+    out = tmp_path_factory.mktemp("composed")
+    video = generate_video(out / "tst.mp4", "tst", seed=13, seconds=40, animals=2, fps=30)
+    rois = [Roi(*r) for r in video.rois]
+    first = rois[0]
+    inside = (slice(first.y, first.y + first.h), slice(first.x, first.x + first.w))
+    frames = list(iter_luma(video.path))
+    picture, is_repeat = [], []
+    for i, frame in enumerate(frames):
+        shown = i - 1 if i % 3 == 2 else i
+        frame = frame.copy()
+        frame[inside] = frames[shown][inside]
+        picture.append(frame)
+        is_repeat.append(shown != i)
+    path = write_video(out / "composed.mp4", picture, fps=30)
+    return {"video": video, "rois": rois, "signals": compute_signals(path, rois), "is_repeat": np.array(is_repeat)}
+
+
+def test_repeats_of_one_compartment_of_a_composed_picture_are_found(composed):
+    signals = composed["signals"]
+    f = signals.frames
+    first = (f["animal"] == composed["rois"][0].animal).to_numpy()
+    truth = composed["is_repeat"][f["frame"].to_numpy()] & first
+    found = repeated_rows(signals)
+    assert not repeated_frames(signals).any()  # the whole picture changes in every frame
+    assert truth[found].mean() >= 0.9 and found[truth].mean() >= 0.9, (truth[found].mean(), found[truth].mean())
+    assert found[~first].mean() <= 0.01
+    warning = repeat_warning(signals)
+    assert "composed.mp4" in warning and composed["rois"][0].animal in warning and composed["rois"][1].animal not in warning
+
+
+@pytest.mark.parametrize("model", ["threshold", "tst2"])
+def test_a_compartment_from_a_slower_camera_is_scored_as_its_animal_moved(composed, model, monkeypatch):
+    # Read naively, each repeat stops the animal for a frame: the threshold scorer called the
+    # first animal immobile in all 40 s (truth 3 s, per-second agreement 0.08), the TST model
+    # in 29 s (0.35); with the repeats left out both agree in all 40 s.
+    from behavscore.scorers import MODELS_DIR
+
+    name = model if model == "threshold" else str(MODELS_DIR / f"{model}.skops")
+    truth = composed["video"].truth
+
+    def agreement() -> pd.Series:
+        r = score_signals(composed["signals"], "tst", name, window=(0, 40))
+        m = truth.merge(r.seconds, on=["animal", "second"], suffixes=("_truth", ""))
+        return ((m["label_truth"] == "immobile") == (m["label"] == "immobile")).groupby(m["animal"]).mean()
+
+    fixed = agreement()
+    monkeypatch.setattr(repeats, "MIN_GAP_SHARE", np.inf)  # take no frame for a repeat
+    naive = agreement()
+    first = composed["rois"][0].animal
+    assert fixed[first] >= 0.9 and naive[first] < 0.7, (fixed, naive)

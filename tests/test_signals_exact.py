@@ -19,7 +19,7 @@ from behavscore.appearance import (
     MAX_AREA_FRACTION, MIN_AREA_FRACTION, MIN_CONTRAST_DN, MIN_MOVING_AREA_FRACTION, MOVED_DN, MOVED_SHARE, Silhouette, median_u8,
 )
 from behavscore.per_second import animal_area_px, calm_half_window_frames, n_bins, per_second
-from behavscore.repeats import repeated_frames
+from behavscore.repeats import repeated_rows
 from behavscore.shape import nonrigid_change_px, silhouette_moments
 from behavscore.signals import (
     HALF_RES_MIN_SIDE_PX, N_SIGNALS, SIGNAL_NAMES, SILHOUETTE_HALF_RES_MIN_SIDE_PX, MotionSignals, Roi, SignalParams, _Reservoir, _scaled,
@@ -211,7 +211,7 @@ def ref_per_second(signals):
     lag = signals.params.lag_frames(signals.fps)
     second = np.floor((f["frame"].to_numpy() - lag / 2.0) / signals.fps).astype(np.int64)
     n_frames = f.groupby([f["animal"].to_numpy(), second], sort=False).size()
-    new = pd.Series(~repeated_frames(signals)[f["frame"].to_numpy()], index=f.index)
+    new = pd.Series(~repeated_rows(signals), index=f.index)
     use = (new | ~new.groupby([f["animal"].to_numpy(), second]).transform("any")).to_numpy()
     f, second = f[use], second[use]
     cols = list(SIGNAL_NAMES)
