@@ -15,7 +15,7 @@ from .per_second import n_bins, per_second
 from .protocols import Protocol, get_protocol
 from .repeats import repeat_warning
 from .scorers import Scorer, resolve_scorer
-from .signals import MotionSignals, Roi, SignalParams, compute_signals
+from .signals import FLICKER_DN, MotionSignals, Roi, SignalParams, compute_signals
 from .summary import in_window_mask, per_minute, summarise_animal
 from .threshold import ThresholdScorer, default_threshold_scorer
 from .video import VideoError, probe
@@ -136,6 +136,21 @@ def outline_warnings(signals: MotionSignals, animals: Sequence[str]) -> list[str
     ]
 
 
+def flicker_warning(signals: MotionSignals) -> str | None:
+    """What to tell the user when the brightness flickered at the start of the video (and frames were matched in it), or None."""
+    if "flicker_dn" not in signals.per_roi or signals.per_roi.empty:
+        return None  # signals made by hand, without the measure
+    flicker_dn = float(signals.per_roi["flicker_dn"].iloc[0])
+    if not flicker_dn > FLICKER_DN:
+        return None
+    return (
+        f"{signals.video}: the brightness of the ROIs changes from frame to frame by {flicker_dn:.1f} grey levels (SD) "
+        f"over the first {signals.params.calibration_frames} frames (flickering lights, or the camera's automatic "
+        f"exposure; steady lights give under {FLICKER_DN:g}): each frame was matched in brightness to the frame it is "
+        f"compared with before the difference was taken"
+    )
+
+
 def small_body_warnings(signals: MotionSignals, animals: Sequence[str]) -> list[str]:
     """Warnings for the animals whose body (where it was found) covers fewer pixels than ``SMALLEST_CHECKED_BODY_PX``."""
     return [
@@ -208,6 +223,9 @@ def score_signals(
     repeats = repeat_warning(signals)
     if repeats:
         warnings.append(repeats)
+    flicker = flicker_warning(signals)
+    if flicker:
+        warnings.append(flicker)
     warnings += several_animals_warning(signals.video, signals.places_side_by_side)
     proto = replace(proto, labels=tuple(scorer.labels))
     table = per_second(signals)

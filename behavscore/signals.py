@@ -28,7 +28,7 @@ SIGNAL_NAMES = [
 N_SIGNALS = len(SIGNAL_NAMES)
 #: Version of the signal computation; raise it whenever a change alters the numbers, so that
 #: signals cached by an earlier version are computed again.
-SIGNALS_VERSION = 5
+SIGNALS_VERSION = 6
 #: ROIs whose short side is at least twice this are measured at half resolution.
 HALF_RES_MIN_SIDE_PX = 120
 #: The animal's silhouette is measured at half the resolution of the pass in ROIs whose short
@@ -139,7 +139,10 @@ class MotionSignals:
         Positions are relative to the ROI's top-left corner.
     per_roi : pandas.DataFrame
         One row per ROI: ``animal, roi_x, roi_y, roi_w, roi_h, noise_sd_dn, cutoff_dn,
-        animal_area_px, animal_found`` (appearance of an animal-like blob).
+        flicker_dn, animal_area_px, animal_found`` (appearance of an animal-like blob).
+        ``flicker_dn`` is the same in every row: the SD of the frame-to-frame change of the
+        ROIs' mean luma over the calibration frames (above :data:`FLICKER_DN` every frame was
+        matched in brightness to the frame it is compared with).
     params : SignalParams
     places_side_by_side : int or None
         When the whole frame was measured as one animal: in how many separate places side by side
@@ -256,6 +259,24 @@ def n_hint(info: VideoInfo) -> int:
     return max(info.n_frames_claimed, 16) + 1
 
 
+#: Lights flicker (lamps on the mains beating with the camera's rate, a camera's automatic
+#: gain) when the mean luma of the ROIs changes from frame to frame by more than this SD over
+#: the calibration frames, in luma levels; each frame is then matched in brightness to the
+#: frame it is compared with before differencing. Steady synthetic lights give 0.6-0.7.
+FLICKER_DN = 1.5
+
+
+def brightness_step_sd(mean_luma_dn: Sequence[float]) -> float:
+    """SD of the change of mean luma between consecutive frames, luma levels (0 for < 3 frames)."""
+    steps = np.diff(np.asarray(mean_luma_dn, dtype=np.float64))
+    return float(np.std(steps)) if steps.size >= 2 else 0.0
+
+
+def match_brightness(before: np.ndarray, before_mean_dn: float, mean_dn: float) -> np.ndarray:
+    """``before`` scaled to the mean luma ``mean_dn`` of the frame it is compared with (rounded, 0-255)."""
+    return cv2.convertScaleAbs(before, alpha=mean_dn / before_mean_dn if before_mean_dn > 0 else 1.0)
+
+
 def _noise_sd(diffs: Iterable[np.ndarray]) -> float:
     """Robust SD of frame-difference noise: 1.4826 x median |difference|, median over frames."""
     values = [1.4826 * median_u8(d) for d in diffs]
@@ -350,6 +371,10 @@ def compute_signals(
     Changed pixels are those whose absolute luma difference to the frame ``diff_lag_s`` earlier exceeds a
     cut-off calibrated from the first ``calibration_frames`` frames of the video itself
     (``max(min_cutoff_dn, noise_k * noise_sd)``), so no empty-arena recording is needed.
+    When the lights flicker (the mean luma of the ROIs changes from one calibration frame to
+    the next by more than :data:`FLICKER_DN` SD), the earlier frame of every pair is first
+    scaled to the later one's mean luma, so that a brightness step does not light up every
+    pixel of the background; steady videos are differenced as they are.
     Only the calibration frames and a fixed-size reservoir of down-scaled frames are held in
     memory, whatever the video's length.
 
@@ -391,7 +416,18 @@ def _pass(
     half_size = (info.width_px // 2, info.height_px // 2)
     sr = [_scaled(r, f, half_size) for r in rois]
     cal = [cv2.resize(c, half_size, interpolation=cv2.INTER_AREA) for c in calibration] if half else calibration
-    noise_sd = [_noise_sd(cv2.absdiff(b[r.y : r.y + r.h, r.x : r.x + r.w], a[r.y : r.y + r.h, r.x : r.x + r.w]) for a, b in zip(cal[:-1], cal[1:])) for r in sr]
+    # Only the rectangle that holds every ROI is kept of past frames; each ROI is a view into
+    # it (``inner``) and into the frame (``crops``).
+    ux, uy = min(r.x for r in sr), min(r.y for r in sr)
+    union = (slice(uy, max(r.y + r.h for r in sr)), slice(ux, max(r.x + r.w for r in sr)))
+    inner = [(slice(r.y - uy, r.y - uy + r.h), slice(r.x - ux, r.x - ux + r.w)) for r in sr]
+    crops = [(slice(r.y, r.y + r.h), slice(r.x, r.x + r.w)) for r in sr]
+    cal_means = [cv2.mean(c[union])[0] for c in cal]
+    flicker_dn = brightness_step_sd(cal_means)
+    flickers = flicker_dn > FLICKER_DN
+    pairs = [(match_brightness(a, ma, mb) if flickers else a, b) for a, b, ma, mb in zip(cal[:-1], cal[1:], cal_means[:-1], cal_means[1:])]
+    noise_sd = [_noise_sd(cv2.absdiff(b[r.y : r.y + r.h, r.x : r.x + r.w], a[r.y : r.y + r.h, r.x : r.x + r.w]) for a, b in pairs) for r in sr]
+    del pairs
     cutoffs = [max(params.min_cutoff_dn, params.noise_k * sd) for sd in noise_sd]
     g = [silhouette_scale(r) for r in sr]
     sampled_cal = cal[:: max(1, len(cal) // 5)]
@@ -410,15 +446,10 @@ def _pass(
     rows = np.full((n_hint(info), k, N_SIGNALS), np.nan)
     xs = [_Axis(r.w, f) for r in sr]
     ys = [_Axis(r.h, f) for r in sr]
-    # Only the rectangle that holds every ROI is kept of past frames; each ROI is a view into
-    # it (``inner``) and into the frame (``crops``).
-    ux, uy = min(r.x for r in sr), min(r.y for r in sr)
-    union = (slice(uy, max(r.y + r.h for r in sr)), slice(ux, max(r.x + r.w for r in sr)))
-    inner = [(slice(r.y - uy, r.y - uy + r.h), slice(r.x - ux, r.x - ux + r.w)) for r in sr]
-    crops = [(slice(r.y, r.y + r.h), slice(r.x, r.x + r.w)) for r in sr]
     lag = params.lag_frames(info.fps)
     every = params.silhouette_frames(info.fps)
     history: collections.deque[np.ndarray] = collections.deque(maxlen=lag)
+    history_means: collections.deque[float] = collections.deque(maxlen=lag)  # kept when the lights flicker
     last_shape: list[tuple[np.ndarray, object] | None] = [None] * k
     measured = [(j, crops[j], sil, g[j] < 1, f * g[j]) for j, sil in enumerate(silhouettes) if sil is not None]
     n_px = [r.w * r.h for r in sr]
@@ -458,8 +489,9 @@ def _pass(
             if sampled:
                 out[:, 6] = cv2.mean(frame)[0]
             part = frame[union]
+            part_mean = cv2.mean(part)[0] if flickers else 0.0
             if len(history) == lag:
-                before = history[0]
+                before = match_brightness(history[0], history_means[0], part_mean) if flickers else history[0]
                 # Each ROI is differenced on its own: OpenCV is fastest on contiguous arrays.
                 for j, box, cutoff, area, x_axis, y_axis in per_roi_cut:
                     d = absdiff(part[box], before[box])
@@ -475,6 +507,7 @@ def _pass(
                 for j, box, sil, small, scale in measured:
                     last_shape[j] = _silhouette_step(halve(frame[box]) if small else frame[box], sil, last_shape[j], out[j], scale, gain)
             history.append(part)
+            history_means.append(part_mean)
             n += 1
             if n == len(calibration):
                 calibration.clear()  # release the buffered frames once they are processed
@@ -499,7 +532,7 @@ def _pass(
     per_roi = [
         {
             "animal": r.animal, "roi_x": r.x, "roi_y": r.y, "roi_w": r.w, "roi_h": r.h,
-            "noise_sd_dn": noise_sd[j], "cutoff_dn": cutoffs[j],
+            "noise_sd_dn": noise_sd[j], "cutoff_dn": cutoffs[j], "flicker_dn": flicker_dn,
             "animal_area_px": found[j].area_px * px_per_px, "animal_found": found[j].found,
         }
         for j, r in enumerate(rois)

@@ -22,7 +22,7 @@ from behavscore.per_second import animal_area_px, calm_half_window_frames, n_bin
 from behavscore.repeats import repeated_rows
 from behavscore.shape import nonrigid_change_px, silhouette_moments
 from behavscore.signals import (
-    HALF_RES_MIN_SIDE_PX, N_SIGNALS, SIGNAL_NAMES, SILHOUETTE_HALF_RES_MIN_SIDE_PX, MotionSignals, Roi, SignalParams, _Reservoir, _scaled,
+    FLICKER_DN, HALF_RES_MIN_SIDE_PX, N_SIGNALS, SIGNAL_NAMES, SILHOUETTE_HALF_RES_MIN_SIDE_PX, MotionSignals, Roi, SignalParams, _Reservoir, _scaled,
     compute_signals, frames_table, whole_frame_roi,
 )
 from behavscore.executors import _one_core
@@ -138,9 +138,21 @@ def ref_signals(path, rois=None, params=SignalParams()):
     sr = [_scaled(r, f, size) for r in rois]
     cal = frames[: params.calibration_frames]
     crop = lambda img, r: img[r.y : r.y + r.h, r.x : r.x + r.w]  # noqa: E731
+    # Flickering lights: the mean luma of the box around the ROIs steps by over FLICKER_DN (SD)
+    # between calibration frames; the earlier frame of each pair is then scaled to the later's.
+    union = (slice(min(r.y for r in sr), max(r.y + r.h for r in sr)), slice(min(r.x for r in sr), max(r.x + r.w for r in sr)))
+    mean_dn = [cv2.mean(x[union])[0] for x in frames]
+    steps = np.diff(mean_dn[: len(cal)])
+    flicker_dn = float(np.std(steps)) if steps.size >= 2 else 0.0
+
+    def earlier(i, k):
+        """Frame i - k as it is compared with frame i."""
+        x = frames[i - k]
+        return cv2.convertScaleAbs(x, alpha=mean_dn[i] / mean_dn[i - k]) if flicker_dn > FLICKER_DN else x
+
     noise_sd = []
     for r in sr:
-        per_pair = [1.4826 * float(np.median(cv2.absdiff(crop(b, r), crop(a, r)))) for a, b in zip(cal[:-1], cal[1:])]
+        per_pair = [1.4826 * float(np.median(cv2.absdiff(crop(cal[i], r), crop(earlier(i, 1), r)))) for i in range(1, len(cal))]
         noise_sd.append(float(np.median(per_pair)) if per_pair else 0.0)
     cutoffs = [max(params.min_cutoff_dn, params.noise_k * sd) for sd in noise_sd]
     # Silhouettes of large ROIs at half the pass's resolution: 2x2 blocks averaged.
@@ -164,7 +176,7 @@ def ref_signals(path, rois=None, params=SignalParams()):
         if sampled:
             rows[i, :, 6] = cv2.mean(frame)[0]
         if i >= lag:
-            diff = cv2.absdiff(frame, frames[i - lag])
+            diff = cv2.absdiff(frame, earlier(i, lag))
             for j, r in enumerate(sr):
                 d = crop(diff, r)
                 mask = cv2.threshold(d, cutoffs[j], 1, cv2.THRESH_BINARY)[1]
@@ -201,7 +213,7 @@ def ref_signals(path, rois=None, params=SignalParams()):
     for j, r in enumerate(rois):
         found, area = ref_find_animal(small, sr[j], scale)
         per_roi.append({"animal": r.animal, "roi_x": r.x, "roi_y": r.y, "roi_w": r.w, "roi_h": r.h,
-                        "noise_sd_dn": noise_sd[j], "cutoff_dn": cutoffs[j], "animal_area_px": area * px, "animal_found": found})
+                        "noise_sd_dn": noise_sd[j], "cutoff_dn": cutoffs[j], "flicker_dn": flicker_dn, "animal_area_px": area * px, "animal_found": found})
     return ref_frames_table(rois, rows), pd.DataFrame(per_roi)
 
 
@@ -296,6 +308,17 @@ def test_pass_gives_the_reference_numbers_with_lag_and_own_cutoffs(three_animals
     params = SignalParams(diff_lag_s=0.2, min_cutoff_dn=2.0, silhouette_interval_s=0.12)
     s = assert_same_pass(three_animals["fst"].path, rois_of(three_animals["fst"]), params)
     assert s.per_roi["cutoff_dn"].nunique() > 1
+
+
+def test_pass_gives_the_reference_numbers_under_flickering_lights(tmp_path):
+    from behavscore.synth import generate_video
+    from behavscore.synth.nuisance import NuisanceSettings
+
+    video = generate_video(tmp_path / "flicker.mp4", "tst", seed=5, seconds=8, animals=3, nuisance=NuisanceSettings(flicker_fraction=0.03))
+    s = assert_same_pass(video.path, rois_of(video))
+    assert (s.per_roi["flicker_dn"] > FLICKER_DN).all()
+    steady = compute_signals(rois=rois_of(video), path=generate_video(tmp_path / "steady.mp4", "tst", seed=5, seconds=8, animals=3).path)
+    assert (steady.per_roi["flicker_dn"] < FLICKER_DN / 2).all()
 
 
 def test_pass_gives_the_reference_numbers_for_overlapping_rois(three_animals):
