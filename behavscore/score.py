@@ -137,17 +137,17 @@ def outline_warnings(signals: MotionSignals, animals: Sequence[str]) -> list[str
 
 
 def flicker_warning(signals: MotionSignals) -> str | None:
-    """What to tell the user when the brightness flickered at the start of the video (and frames were matched in it), or None."""
+    """What to tell the user when the brightness flickered (and frames were matched in it), or None."""
     if "flicker_dn" not in signals.per_roi or signals.per_roi.empty:
         return None  # signals made by hand, without the measure
     flicker_dn = float(signals.per_roi["flicker_dn"].iloc[0])
     if not flicker_dn > FLICKER_DN:
         return None
     return (
-        f"{signals.video}: the brightness of the ROIs changes from frame to frame by {flicker_dn:.1f} grey levels (SD) "
-        f"over the first {signals.params.calibration_frames} frames (flickering lights, or the camera's automatic "
-        f"exposure; steady lights give under {FLICKER_DN:g}): each frame was matched in brightness to the frame it is "
-        f"compared with before the difference was taken"
+        f"{signals.video}: the brightness of the ROIs changes from frame to frame by up to {flicker_dn:.1f} grey levels "
+        f"(SD over {signals.params.calibration_frames} frames; flickering lights, or the camera's automatic exposure; "
+        f"steady lights give under {FLICKER_DN:g}): where it does, each frame was matched in brightness to the frame it "
+        f"is compared with before the difference was taken"
     )
 
 

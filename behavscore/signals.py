@@ -140,9 +140,10 @@ class MotionSignals:
     per_roi : pandas.DataFrame
         One row per ROI: ``animal, roi_x, roi_y, roi_w, roi_h, noise_sd_dn, cutoff_dn,
         flicker_dn, animal_area_px, animal_found`` (appearance of an animal-like blob).
-        ``flicker_dn`` is the same in every row: the SD of the frame-to-frame change of the
-        ROIs' mean luma over the calibration frames (above :data:`FLICKER_DN` every frame was
-        matched in brightness to the frame it is compared with).
+        ``flicker_dn`` is the same in every row: the largest SD of the frame-to-frame change of
+        the ROIs' mean luma over ``calibration_frames`` consecutive frames (where it is above
+        :data:`FLICKER_DN`, frames were matched in brightness to the frame they are compared
+        with).
     params : SignalParams
     places_side_by_side : int or None
         When the whole frame was measured as one animal: in how many separate places side by side
@@ -260,15 +261,16 @@ def n_hint(info: VideoInfo) -> int:
 
 
 #: Lights flicker (lamps on the mains beating with the camera's rate, a camera's automatic
-#: gain) when the mean luma of the ROIs changes from frame to frame by more than this SD over
-#: the calibration frames, in luma levels; each frame is then matched in brightness to the
-#: frame it is compared with before differencing. Steady synthetic lights give 0.6-0.7.
+#: exposure) when the mean luma of the ROIs changes from frame to frame by more than this SD
+#: over the last ``calibration_frames`` frames, in luma levels; each frame is then matched in
+#: brightness to the frame it is compared with before differencing. Steady synthetic lights
+#: give 0.6-0.8.
 FLICKER_DN = 1.5
 
 
-def brightness_step_sd(mean_luma_dn: Sequence[float]) -> float:
-    """SD of the change of mean luma between consecutive frames, luma levels (0 for < 3 frames)."""
-    steps = np.diff(np.asarray(mean_luma_dn, dtype=np.float64))
+def brightness_step_sd(steps_dn: Iterable[float]) -> float:
+    """SD of changes of mean luma between consecutive frames, luma levels (0 for fewer than 2)."""
+    steps = np.fromiter(steps_dn, dtype=np.float64)
     return float(np.std(steps)) if steps.size >= 2 else 0.0
 
 
@@ -371,10 +373,11 @@ def compute_signals(
     Changed pixels are those whose absolute luma difference to the frame ``diff_lag_s`` earlier exceeds a
     cut-off calibrated from the first ``calibration_frames`` frames of the video itself
     (``max(min_cutoff_dn, noise_k * noise_sd)``), so no empty-arena recording is needed.
-    When the lights flicker (the mean luma of the ROIs changes from one calibration frame to
-    the next by more than :data:`FLICKER_DN` SD), the earlier frame of every pair is first
-    scaled to the later one's mean luma, so that a brightness step does not light up every
-    pixel of the background; steady videos are differenced as they are.
+    Where the lights flicker (the mean luma of the ROIs changes from frame to frame by more than
+    :data:`FLICKER_DN` SD over the last ``calibration_frames`` frames; over all of them for
+    the calibration frames and the noise), the earlier frame of each pair is first scaled to the
+    later one's mean luma, so that a brightness step does not light up every pixel of the
+    background; steady stretches are differenced as they are.
     Only the calibration frames and a fixed-size reservoir of down-scaled frames are held in
     memory, whatever the video's length.
 
@@ -422,10 +425,12 @@ def _pass(
     union = (slice(uy, max(r.y + r.h for r in sr)), slice(ux, max(r.x + r.w for r in sr)))
     inner = [(slice(r.y - uy, r.y - uy + r.h), slice(r.x - ux, r.x - ux + r.w)) for r in sr]
     crops = [(slice(r.y, r.y + r.h), slice(r.x, r.x + r.w)) for r in sr]
+    # Brightness steps between consecutive frames, the last calibration_frames - 1 of them.
     cal_means = [cv2.mean(c[union])[0] for c in cal]
-    flicker_dn = brightness_step_sd(cal_means)
-    flickers = flicker_dn > FLICKER_DN
-    pairs = [(match_brightness(a, ma, mb) if flickers else a, b) for a, b, ma, mb in zip(cal[:-1], cal[1:], cal_means[:-1], cal_means[1:])]
+    steps = collections.deque(np.diff(cal_means).tolist(), maxlen=max(1, len(cal) - 1))
+    flicker_dn = brightness_step_sd(steps)
+    cal_flickers = flicker_dn > FLICKER_DN
+    pairs = [(match_brightness(a, ma, mb) if cal_flickers else a, b) for a, b, ma, mb in zip(cal[:-1], cal[1:], cal_means[:-1], cal_means[1:])]
     noise_sd = [_noise_sd(cv2.absdiff(b[r.y : r.y + r.h, r.x : r.x + r.w], a[r.y : r.y + r.h, r.x : r.x + r.w]) for a, b in pairs) for r in sr]
     del pairs
     cutoffs = [max(params.min_cutoff_dn, params.noise_k * sd) for sd in noise_sd]
@@ -449,7 +454,8 @@ def _pass(
     lag = params.lag_frames(info.fps)
     every = params.silhouette_frames(info.fps)
     history: collections.deque[np.ndarray] = collections.deque(maxlen=lag)
-    history_means: collections.deque[float] = collections.deque(maxlen=lag)  # kept when the lights flicker
+    history_means: collections.deque[float] = collections.deque(maxlen=lag)
+    n_cal = len(cal_means)
     last_shape: list[tuple[np.ndarray, object] | None] = [None] * k
     measured = [(j, crops[j], sil, g[j] < 1, f * g[j]) for j, sil in enumerate(silhouettes) if sil is not None]
     n_px = [r.w * r.h for r in sr]
@@ -489,7 +495,12 @@ def _pass(
             if sampled:
                 out[:, 6] = cv2.mean(frame)[0]
             part = frame[union]
-            part_mean = cv2.mean(part)[0] if flickers else 0.0
+            part_mean = cv2.mean(part)[0]
+            flickers = cal_flickers
+            if n >= n_cal:  # past the calibration frames: the steps of the last ones decide
+                steps.append(part_mean - history_means[-1])
+                step_sd = brightness_step_sd(steps)
+                flicker_dn, flickers = max(flicker_dn, step_sd), step_sd > FLICKER_DN
             if len(history) == lag:
                 before = match_brightness(history[0], history_means[0], part_mean) if flickers else history[0]
                 # Each ROI is differenced on its own: OpenCV is fastest on contiguous arrays.
