@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import itertools
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,10 +269,32 @@ def n_hint(info: VideoInfo) -> int:
 FLICKER_DN = 1.5
 
 
-def brightness_step_sd(steps_dn: Iterable[float]) -> float:
-    """SD of changes of mean luma between consecutive frames, luma levels (0 for fewer than 2)."""
-    steps = np.fromiter(steps_dn, dtype=np.float64)
-    return float(np.std(steps)) if steps.size >= 2 else 0.0
+class BrightnessSteps:
+    """The last ``n`` changes of mean luma between consecutive frames and their SD (luma
+    levels), kept as running sums: the same work per frame whatever ``n``."""
+
+    def __init__(self, steps_dn: Iterable[float], n: int):
+        self.window: collections.deque[float] = collections.deque(maxlen=max(1, n))
+        self.total = self.total_sq = 0.0
+        for step in steps_dn:
+            self.add(step)
+
+    def add(self, step_dn: float) -> None:
+        if len(self.window) == self.window.maxlen:
+            old = self.window[0]
+            self.total -= old
+            self.total_sq -= old * old
+        self.window.append(step_dn)
+        self.total += step_dn
+        self.total_sq += step_dn * step_dn
+
+    def sd(self) -> float:
+        """SD of the steps in the window (0 for fewer than 2)."""
+        n = len(self.window)
+        if n < 2:
+            return 0.0
+        mean = self.total / n
+        return math.sqrt(max(self.total_sq / n - mean * mean, 0.0))
 
 
 def match_brightness(before: np.ndarray, before_mean_dn: float, mean_dn: float) -> np.ndarray:
@@ -427,8 +450,8 @@ def _pass(
     crops = [(slice(r.y, r.y + r.h), slice(r.x, r.x + r.w)) for r in sr]
     # Brightness steps between consecutive frames, the last calibration_frames - 1 of them.
     cal_means = [cv2.mean(c[union])[0] for c in cal]
-    steps = collections.deque(np.diff(cal_means).tolist(), maxlen=max(1, len(cal) - 1))
-    flicker_dn = brightness_step_sd(steps)
+    steps = BrightnessSteps(np.diff(cal_means).tolist(), len(cal) - 1)
+    flicker_dn = steps.sd()
     cal_flickers = flicker_dn > FLICKER_DN
     pairs = [(match_brightness(a, ma, mb) if cal_flickers else a, b) for a, b, ma, mb in zip(cal[:-1], cal[1:], cal_means[:-1], cal_means[1:])]
     noise_sd = [_noise_sd(cv2.absdiff(b[r.y : r.y + r.h, r.x : r.x + r.w], a[r.y : r.y + r.h, r.x : r.x + r.w]) for a, b in pairs) for r in sr]
@@ -498,8 +521,8 @@ def _pass(
             part_mean = cv2.mean(part)[0]
             flickers = cal_flickers
             if n >= n_cal:  # past the calibration frames: the steps of the last ones decide
-                steps.append(part_mean - history_means[-1])
-                step_sd = brightness_step_sd(steps)
+                steps.add(part_mean - history_means[-1])
+                step_sd = steps.sd()
                 flicker_dn, flickers = max(flicker_dn, step_sd), step_sd > FLICKER_DN
             if len(history) == lag:
                 before = match_brightness(history[0], history_means[0], part_mean) if flickers else history[0]
