@@ -145,9 +145,9 @@ def flicker_warning(signals: MotionSignals) -> str | None:
         return None
     return (
         f"{signals.video}: the brightness of the ROIs changes from frame to frame by up to {flicker_dn:.1f} grey levels "
-        f"(SD over {signals.params.calibration_frames} frames; flickering lights, or the camera's automatic exposure; "
-        f"steady lights give under {FLICKER_DN:g}): where it does, each frame was matched in brightness to the frame it "
-        f"is compared with before the difference was taken"
+        f"(over {signals.params.calibration_frames} frames; flickering lamps, bands of light rolling through the picture, "
+        f"or the camera's automatic exposure; steady lights give under {FLICKER_DN:g}): where it does, each frame was "
+        f"matched in brightness, row by row, to the frame it is compared with before the difference was taken"
     )
 
 

@@ -141,10 +141,10 @@ class MotionSignals:
     per_roi : pandas.DataFrame
         One row per ROI: ``animal, roi_x, roi_y, roi_w, roi_h, noise_sd_dn, cutoff_dn,
         flicker_dn, animal_area_px, animal_found`` (appearance of an animal-like blob).
-        ``flicker_dn`` is the same in every row: the largest SD of the frame-to-frame change of
-        the ROIs' mean luma over ``calibration_frames`` consecutive frames (where it is above
-        :data:`FLICKER_DN`, frames were matched in brightness to the frame they are compared
-        with).
+        ``flicker_dn`` is the same in every row: the largest brightness step of the lights
+        between frames (:data:`FLICKER_DN`) over ``calibration_frames`` consecutive frames
+        (where it is above :data:`FLICKER_DN`, frames were matched in brightness, row by row,
+        to the frame they are compared with).
     params : SignalParams
     places_side_by_side : int or None
         When the whole frame was measured as one animal: in how many separate places side by side
@@ -262,44 +262,52 @@ def n_hint(info: VideoInfo) -> int:
 
 
 #: Lights flicker (lamps on the mains beating with the camera's rate, a camera's automatic
-#: exposure) when the mean luma of the ROIs changes from frame to frame by more than this SD
-#: over the last ``calibration_frames`` frames, in luma levels; each frame is then matched in
-#: brightness to the frame it is compared with before differencing. Steady synthetic lights
-#: give 0.6-0.8.
+#: exposure) when the mean luma of the rows of the ROIs changes from frame to frame by more
+#: than this (root mean square over the last ``calibration_frames`` frames of each frame's
+#: median change over the rows), in luma levels; each frame is then matched in brightness, row
+#: by row, to the frame it is compared with before differencing. Steady synthetic lights give
+#: 0.5-1.2.
 FLICKER_DN = 1.5
 
 
+def row_means(part: np.ndarray) -> np.ndarray:
+    """Mean luma of each row of an image, luma levels."""
+    return cv2.reduce(part, 1, cv2.REDUCE_AVG, dtype=cv2.CV_64F).ravel()
+
+
+def brightness_step_dn(rows_dn: np.ndarray, before_rows_dn: np.ndarray) -> float:
+    """How much the lights changed between two frames: the median over the rows of the change
+    of their mean luma, luma levels (a moving animal changes a few rows only; a flickering
+    lamp, the whole frame or bands of rows rolling through it)."""
+    return float(np.median(np.abs(rows_dn - before_rows_dn)))
+
+
 class BrightnessSteps:
-    """The last ``n`` changes of mean luma between consecutive frames and their SD (luma
-    levels), kept as running sums: the same work per frame whatever ``n``."""
+    """The last ``n`` brightness steps between consecutive frames and their root mean square
+    (luma levels), kept as a running sum: the same work per frame whatever ``n``."""
 
     def __init__(self, steps_dn: Iterable[float], n: int):
         self.window: collections.deque[float] = collections.deque(maxlen=max(1, n))
-        self.total = self.total_sq = 0.0
+        self.total_sq = 0.0
         for step in steps_dn:
             self.add(step)
 
     def add(self, step_dn: float) -> None:
         if len(self.window) == self.window.maxlen:
-            old = self.window[0]
-            self.total -= old
-            self.total_sq -= old * old
+            self.total_sq -= self.window[0] ** 2
         self.window.append(step_dn)
-        self.total += step_dn
         self.total_sq += step_dn * step_dn
 
-    def sd(self) -> float:
-        """SD of the steps in the window (0 for fewer than 2)."""
-        n = len(self.window)
-        if n < 2:
-            return 0.0
-        mean = self.total / n
-        return math.sqrt(max(self.total_sq / n - mean * mean, 0.0))
+    def rms(self) -> float:
+        """Root mean square of the steps in the window (0 when empty)."""
+        return math.sqrt(max(self.total_sq / len(self.window), 0.0)) if self.window else 0.0
 
 
-def match_brightness(before: np.ndarray, before_mean_dn: float, mean_dn: float) -> np.ndarray:
-    """``before`` scaled to the mean luma ``mean_dn`` of the frame it is compared with (rounded, 0-255)."""
-    return cv2.convertScaleAbs(before, alpha=mean_dn / before_mean_dn if before_mean_dn > 0 else 1.0)
+def match_brightness(before: np.ndarray, before_rows_dn: np.ndarray, rows_dn: np.ndarray) -> np.ndarray:
+    """``before`` with each row scaled to the mean luma ``rows_dn`` of that row in the frame it
+    is compared with (rounded half to even, 0-255)."""
+    ratio = np.divide(rows_dn, before_rows_dn, out=np.ones_like(rows_dn), where=before_rows_dn > 0)
+    return np.clip(np.rint(before * ratio[:, None]), 0, 255).astype(np.uint8)
 
 
 def _noise_sd(diffs: Iterable[np.ndarray]) -> float:
@@ -396,11 +404,12 @@ def compute_signals(
     Changed pixels are those whose absolute luma difference to the frame ``diff_lag_s`` earlier exceeds a
     cut-off calibrated from the first ``calibration_frames`` frames of the video itself
     (``max(min_cutoff_dn, noise_k * noise_sd)``), so no empty-arena recording is needed.
-    Where the lights flicker (the mean luma of the ROIs changes from frame to frame by more than
-    :data:`FLICKER_DN` SD over the last ``calibration_frames`` frames; over all of them for
-    the calibration frames and the noise), the earlier frame of each pair is first scaled to the
-    later one's mean luma, so that a brightness step does not light up every pixel of the
-    background; steady stretches are differenced as they are.
+    Where the lights flicker (the mean luma of the rows of the ROIs changes from frame to frame
+    by more than :data:`FLICKER_DN` over the last ``calibration_frames`` frames; over all of
+    them for the calibration frames and the noise), each row of the earlier frame of a pair is
+    first scaled to that row's mean luma in the later one, so that a brightness step, or the
+    bands a rolling shutter sees under lamps on the mains, does not light up the background;
+    steady stretches are differenced as they are.
     Only the calibration frames and a fixed-size reservoir of down-scaled frames are held in
     memory, whatever the video's length.
 
@@ -449,12 +458,15 @@ def _pass(
     inner = [(slice(r.y - uy, r.y - uy + r.h), slice(r.x - ux, r.x - ux + r.w)) for r in sr]
     crops = [(slice(r.y, r.y + r.h), slice(r.x, r.x + r.w)) for r in sr]
     # Brightness steps between consecutive frames, the last calibration_frames - 1 of them.
-    cal_means = [cv2.mean(c[union])[0] for c in cal]
-    steps = BrightnessSteps(np.diff(cal_means).tolist(), len(cal) - 1)
-    flicker_dn = steps.sd()
+    cal_rows = [row_means(c[union]) for c in cal]
+    steps = BrightnessSteps([brightness_step_dn(b, a) for a, b in zip(cal_rows[:-1], cal_rows[1:])], len(cal) - 1)
+    flicker_dn = steps.rms()
     cal_flickers = flicker_dn > FLICKER_DN
-    pairs = [(match_brightness(a, ma, mb) if cal_flickers else a, b) for a, b, ma, mb in zip(cal[:-1], cal[1:], cal_means[:-1], cal_means[1:])]
-    noise_sd = [_noise_sd(cv2.absdiff(b[r.y : r.y + r.h, r.x : r.x + r.w], a[r.y : r.y + r.h, r.x : r.x + r.w]) for a, b in pairs) for r in sr]
+    pairs = [
+        (match_brightness(a[union], ra, rb) if cal_flickers else a[union], b[union])
+        for a, b, ra, rb in zip(cal[:-1], cal[1:], cal_rows[:-1], cal_rows[1:])
+    ]
+    noise_sd = [_noise_sd(cv2.absdiff(b[box], a[box]) for a, b in pairs) for box in inner]
     del pairs
     cutoffs = [max(params.min_cutoff_dn, params.noise_k * sd) for sd in noise_sd]
     g = [silhouette_scale(r) for r in sr]
@@ -477,8 +489,8 @@ def _pass(
     lag = params.lag_frames(info.fps)
     every = params.silhouette_frames(info.fps)
     history: collections.deque[np.ndarray] = collections.deque(maxlen=lag)
-    history_means: collections.deque[float] = collections.deque(maxlen=lag)
-    n_cal = len(cal_means)
+    history_rows: collections.deque[np.ndarray] = collections.deque(maxlen=lag)
+    n_cal = len(cal_rows)
     last_shape: list[tuple[np.ndarray, object] | None] = [None] * k
     measured = [(j, crops[j], sil, g[j] < 1, f * g[j]) for j, sil in enumerate(silhouettes) if sil is not None]
     n_px = [r.w * r.h for r in sr]
@@ -518,14 +530,14 @@ def _pass(
             if sampled:
                 out[:, 6] = cv2.mean(frame)[0]
             part = frame[union]
-            part_mean = cv2.mean(part)[0]
+            part_rows = row_means(part)
             flickers = cal_flickers
             if n >= n_cal:  # past the calibration frames: the steps of the last ones decide
-                steps.add(part_mean - history_means[-1])
-                step_sd = steps.sd()
-                flicker_dn, flickers = max(flicker_dn, step_sd), step_sd > FLICKER_DN
+                steps.add(brightness_step_dn(part_rows, history_rows[-1]))
+                level_dn = steps.rms()
+                flicker_dn, flickers = max(flicker_dn, level_dn), level_dn > FLICKER_DN
             if len(history) == lag:
-                before = match_brightness(history[0], history_means[0], part_mean) if flickers else history[0]
+                before = match_brightness(history[0], history_rows[0], part_rows) if flickers else history[0]
                 # Each ROI is differenced on its own: OpenCV is fastest on contiguous arrays.
                 for j, box, cutoff, area, x_axis, y_axis in per_roi_cut:
                     d = absdiff(part[box], before[box])
@@ -541,7 +553,7 @@ def _pass(
                 for j, box, sil, small, scale in measured:
                     last_shape[j] = _silhouette_step(halve(frame[box]) if small else frame[box], sil, last_shape[j], out[j], scale, gain)
             history.append(part)
-            history_means.append(part_mean)
+            history_rows.append(part_rows)
             n += 1
             if n == len(calibration):
                 calibration.clear()  # release the buffered frames once they are processed

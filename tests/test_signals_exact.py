@@ -138,20 +138,26 @@ def ref_signals(path, rois=None, params=SignalParams()):
     sr = [_scaled(r, f, size) for r in rois]
     cal = frames[: params.calibration_frames]
     crop = lambda img, r: img[r.y : r.y + r.h, r.x : r.x + r.w]  # noqa: E731
-    # Flickering lights: the mean luma of the box around the ROIs steps by over FLICKER_DN (SD)
-    # between the last len(cal) frames (all calibration frames for those and the noise); the
-    # earlier frame of each pair is then scaled to the later's mean luma.
+    # Flickering lights: the median change of the mean luma of the rows of the box around the
+    # ROIs, root mean square over the last len(cal) frames (over all calibration frames for
+    # those and the noise), is over FLICKER_DN; each row of the earlier frame of each pair is
+    # then scaled to the later frame's mean luma of that row.
     union = (slice(min(r.y for r in sr), max(r.y + r.h for r in sr)), slice(min(r.x for r in sr), max(r.x + r.w for r in sr)))
-    mean_dn = np.array([cv2.mean(x[union])[0] for x in frames])
-    steps = np.diff(mean_dn)
-    sd = lambda x: float(np.std(x)) if len(x) >= 2 else 0.0  # noqa: E731
-    step_sd = [sd(steps[: len(cal) - 1])] * len(cal) + [sd(steps[i - len(cal) + 1 : i]) for i in range(len(cal), len(frames))]
-    flicker_dn = max(step_sd)
+    rows_dn = [cv2.reduce(x[union], 1, cv2.REDUCE_AVG, dtype=cv2.CV_64F).ravel() for x in frames]
+    steps = np.array([0.0] + [float(np.median(np.abs(rows_dn[i] - rows_dn[i - 1]))) for i in range(1, len(frames))])
+    rms = lambda x: float(np.sqrt(np.mean(np.square(x)))) if len(x) else 0.0  # noqa: E731
+    level = [rms(steps[1 : len(cal)])] * len(cal) + [rms(steps[i - len(cal) + 2 : i + 1]) for i in range(len(cal), len(frames))]
+    flicker_dn = max(level)
 
     def earlier(i, k):
         """Frame i - k as it is compared with frame i."""
         x = frames[i - k]
-        return cv2.convertScaleAbs(x, alpha=mean_dn[i] / mean_dn[i - k]) if step_sd[i] > FLICKER_DN else x
+        if level[i] <= FLICKER_DN:
+            return x
+        x = x.copy()
+        ratio = np.where(rows_dn[i - k] > 0, rows_dn[i] / np.where(rows_dn[i - k] > 0, rows_dn[i - k], 1.0), 1.0)
+        x[union] = np.clip(np.rint(x[union] * ratio[:, None]), 0, 255).astype(np.uint8)
+        return x
 
     noise_sd = []
     for r in sr:
