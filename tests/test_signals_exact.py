@@ -23,7 +23,7 @@ from behavscore.repeats import repeated_rows
 from behavscore.shape import nonrigid_change_px, silhouette_moments
 from behavscore.signals import (
     FLICKER_DN, HALF_RES_MIN_SIDE_PX, N_SIGNALS, SIGNAL_NAMES, SILHOUETTE_HALF_RES_MIN_SIDE_PX, MotionSignals, Roi, SignalParams, _Reservoir, _scaled,
-    compute_signals, frames_table, whole_frame_roi,
+    brightness_step_dn, compute_signals, frames_table, whole_frame_roi,
 )
 from behavscore.executors import _one_core
 from behavscore.video import decoder_settings, iter_luma, probe
@@ -143,7 +143,7 @@ def ref_signals(path, rois=None, params=SignalParams()):
     # those and the noise), is over FLICKER_DN; each row of the earlier frame of each pair is
     # then scaled to the later frame's mean luma of that row.
     union = (slice(min(r.y for r in sr), max(r.y + r.h for r in sr)), slice(min(r.x for r in sr), max(r.x + r.w for r in sr)))
-    rows_dn = [cv2.reduce(x[union], 1, cv2.REDUCE_AVG, dtype=cv2.CV_64F).ravel() for x in frames]
+    rows_dn = [x[union].sum(axis=1, dtype=np.int64) / float(x[union].shape[1]) for x in frames]
     steps = np.array([0.0] + [float(np.median(np.abs(rows_dn[i] - rows_dn[i - 1]))) for i in range(1, len(frames))])
     rms = lambda x: float(np.sqrt(np.mean(np.square(x)))) if len(x) else 0.0  # noqa: E731
     level = [rms(steps[1 : len(cal)])] * len(cal) + [rms(steps[i - len(cal) + 2 : i + 1]) for i in range(len(cal), len(frames))]
@@ -420,6 +420,14 @@ def test_median_u8_is_numpy_median():
             x = rng.choice(np.array([0, 1, 2, 3, 200], np.uint8), (h, w), p=rng.dirichlet(np.ones(5)))
         x = x[::2, ::3] if rng.random() < 0.3 else x
         assert median_u8(x) == float(np.median(x))
+
+
+def test_brightness_step_is_the_numpy_median_of_the_row_changes():
+    rng = np.random.default_rng(5)
+    for n in [*range(1, 40), 200, 201]:
+        for _ in range(20):
+            now, before = rng.integers(0, 256, (2, n)) / rng.choice([1.0, 7.0, 460.0])
+            assert brightness_step_dn(now, before) == float(np.median(np.abs(now - before)))
 
 
 def random_signals(rng, n, k, fps, lag_s, shuffle=False):
