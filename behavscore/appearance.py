@@ -201,6 +201,12 @@ SCENERY_MIN_CROPS = 3
 #: bottom of a water cylinder a few grey levels off the threshold, which sensor noise and a
 #: slight change of the lights would otherwise turn into a region larger than the animal.
 SCENERY_MARGIN_SHARE = 0.5
+#: The animal's region must change between calibration crops by at least this share of its
+#: area (pixels in one crop's region and not the next's, or the reverse) in some pair of them:
+#: a region that stays put for the 2 s is scenery (an empty apparatus before the mouse is put
+#: in), or an animal that has not moved yet, and the ROI is calibrated once it has. Mice at the
+#: start of the synthetic tests: 31-436 %; scenery of an empty cylinder or bar: 0-8 %.
+STILL_REGION_SHARE = 0.15
 #: A region whose surrounding pixels are still scenery for at least this share is a fringe of
 #: that scenery, not the animal (an animal touching a divider borders it along a short stretch).
 FRINGE_SHARE = 0.3
@@ -285,7 +291,8 @@ def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
     Returns
     -------
     Silhouette or None
-        None when no animal-like blob is seen in most of the crops.
+        None when no animal-like blob is seen in most of the crops, or when the one seen stays
+        put (changes by under :data:`STILL_REGION_SHARE` of its area between every two crops).
 
     Notes
     -----
@@ -301,13 +308,14 @@ def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
     in every crop that lie outside the animal and its ring in all of them are still scenery, left
     out of every silhouette (``keep``).
     """
-    inside, around, areas, near = [], [], [], []
+    inside, around, areas, near, regions = [], [], [], [], []
     for crop, blob in zip(crops, pick_animals(crops, [find_blobs(c) for c in crops])):
         if blob is None:
             continue
         animal_dn = median_u8(crop[blob])
         if abs(animal_dn - median_u8(crop)) < MIN_CONTRAST_DN:
             continue  # a region as light as most of the ROI: its background, not the animal
+        regions.append(blob)
         size = max(3, min(crop.shape) // 12) | 1
         grown = cv2.dilate(blob.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).astype(bool)
         ring = grown & ~blob
@@ -318,6 +326,8 @@ def calibrate_silhouette(crops: Sequence[np.ndarray]) -> Silhouette | None:
             areas.append(float(np.count_nonzero(blob)))
     if len(inside) < max(1, len(crops) // 2):
         return None
+    if len(regions) >= 2 and max(np.count_nonzero(a ^ b) / np.count_nonzero(a) for a, b in zip(regions, regions[1:])) < STILL_REGION_SHARE:
+        return None  # nothing moved: scenery, or an animal still to move
     a, b = float(np.median(inside)), float(np.median(around))
     if abs(a - b) < MIN_CONTRAST_DN:
         return None

@@ -227,6 +227,28 @@ def silhouette_scale(roi: Roi) -> float:
     return 0.5 if min(roi.w, roi.h) >= 2 * SILHOUETTE_HALF_RES_MIN_SIDE_PX else 1.0
 
 
+def _calibrate_late(
+    frame: np.ndarray, waiting: dict[int, list[tuple[np.ndarray, float]]], started: set[int], n_crops: int,
+    crops: list[tuple[slice, slice]], g: list[float], f: float, measured: list[tuple],
+) -> None:
+    """Add this frame's crop to the sample of each uncalibrated ROI in which something has moved
+    (``started``); calibrate a full sample, and on success move the ROI from ``waiting`` to
+    ``measured`` (else start a new sample)."""
+    luma_dn = cv2.mean(frame)[0]
+    for j in [j for j in waiting if j in started]:
+        crop = frame[crops[j]]
+        sample = waiting[j]
+        sample.append((halve(crop) if g[j] < 1 else crop.copy(), luma_dn))
+        if len(sample) < n_crops:
+            continue
+        sil = calibrate_silhouette([c for c, _ in sample])
+        if sil is None:
+            sample.clear()
+            continue
+        measured.append((j, crops[j], sil, g[j] < 1, f * g[j], float(np.mean([luma for _, luma in sample]))))
+        del waiting[j]
+
+
 def _silhouette_step(crop: np.ndarray, sil: Silhouette, last: tuple | None, out: np.ndarray, f: float, gain: float) -> tuple | None:
     """Measure the animal's silhouette in one ROI crop into ``out`` (columns 7-12).
 
@@ -268,6 +290,11 @@ def n_hint(info: VideoInfo) -> int:
 #: by row, to the frame it is compared with before differencing. Steady synthetic lights give
 #: 0.5-1.2.
 FLICKER_DN = 1.5
+#: An ROI whose silhouette the first frames could not calibrate (no animal, or nothing that
+#: moved) is calibrated again from the first frame in which this share of it changes: the
+#: mouse being put in, where the recording began with the apparatus empty (synthetic: the
+#: ripples of an empty cylinder change up to 0.6 % of the ROI per frame, a mouse put in 4-7 %).
+LATE_CALIBRATION_MOTION_SHARE = 0.02
 
 
 def row_means(part: np.ndarray) -> np.ndarray:
@@ -475,7 +502,8 @@ def _pass(
     del pairs
     cutoffs = [max(params.min_cutoff_dn, params.noise_k * sd) for sd in noise_sd]
     g = [silhouette_scale(r) for r in sr]
-    sampled_cal = cal[:: max(1, len(cal) // 5)]
+    cal_step = max(1, len(cal) // 5)
+    sampled_cal = cal[::cal_step]
     silhouettes = [
         calibrate_silhouette([(halve if g[j] < 1 else np.asarray)(c[r.y : r.y + r.h, r.x : r.x + r.w]) for c in sampled_cal])
         if params.classifier_measures else None
@@ -497,7 +525,11 @@ def _pass(
     history_rows: collections.deque[np.ndarray] = collections.deque(maxlen=lag)
     n_cal = len(cal_rows)
     last_shape: list[tuple[np.ndarray, object] | None] = [None] * k
-    measured = [(j, crops[j], sil, g[j] < 1, f * g[j]) for j, sil in enumerate(silhouettes) if sil is not None]
+    measured = [(j, crops[j], sil, g[j] < 1, f * g[j], cal_luma_dn) for j, sil in enumerate(silhouettes) if sil is not None]
+    # An ROI whose animal the first frames do not show moving (the camera started before the
+    # mouse was put in) is calibrated on frames sampled the same way once something moves in it.
+    uncalibrated: dict[int, list[tuple[np.ndarray, float]]] = {j: [] for j, sil in enumerate(silhouettes) if sil is None and params.classifier_measures}
+    started: set[int] = set()
     n_px = [r.w * r.h for r in sr]
     per_roi_cut = [(j, inner[j], cutoffs[j], n_px[j], xs[j], ys[j]) for j in range(k)]
     absdiff, threshold, binary, count, total = cv2.absdiff, cv2.threshold, cv2.THRESH_BINARY, cv2.countNonZero, cv2.sumElems
@@ -553,9 +585,13 @@ def _pass(
                     row[1] = total(d)[0] / area
                     if changed and spread:
                         row[2:6] = _spread(mask, changed, x_axis, y_axis)
+            if uncalibrated and n >= n_cal:
+                started.update(j for j in uncalibrated if out[j, 0] >= LATE_CALIBRATION_MOTION_SHARE * n_px[j] * px_per_px)
+                if started and (n - n_cal) % cal_step == 0:
+                    _calibrate_late(frame, uncalibrated, started, len(sampled_cal), crops, g, f, measured)
             if sampled:
-                gain = out[0, 6] / cal_luma_dn if cal_luma_dn > 0 else 1.0
-                for j, box, sil, small, scale in measured:
+                for j, box, sil, small, scale, luma_dn in measured:
+                    gain = out[0, 6] / luma_dn if luma_dn > 0 else 1.0
                     last_shape[j] = _silhouette_step(halve(frame[box]) if small else frame[box], sil, last_shape[j], out[j], scale, gain)
             history.append(part)
             history_rows.append(part_rows)

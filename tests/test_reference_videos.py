@@ -120,9 +120,9 @@ def test_bsoid_inactive_animals_more_immobile_than_locomoting_ones(reference_vid
 #: half a second or more counts). Measured: the FST 2-class model scores the active panels
 #: 33-95 % (a face-grooming panel whose 5 s change 1.9-4.5 % of the body per frame, as much as
 #: a floating mouse's paddling, 80 %: its last 0.9 s mobile); the TST model, which learned to
-#: call a body that moves without changing shape (a passive swing) immobile, ties two rearing
-#: panels with the inactive ones at 100 % (one rears nearly still, the motion index 0 in 6 of
-#: its 8 s; the other moves in its first 1.5 s only).
+#: call a body that moves without changing shape (a passive swing) immobile, ties the three
+#: rearing panels with the inactive ones at 100 % (one rears nearly still, the motion index 0 in
+#: 6 of its 8 s; the others move in their first 1.5-1.9 s only).
 @pytest.mark.parametrize("stem", [pytest.param("tst2", marks=OUT_OF_DOMAIN), "fst2"])
 def test_bsoid_classifier_scores_inactive_animals_more_immobile_than_every_active_one(reference_video, stem):
     immobility = {}

@@ -75,10 +75,11 @@ def ref_animal_masks(crops):
 
 
 def ref_calibrate_silhouette(crops):
-    inside, around, areas, near = [], [], [], np.zeros(crops[0].shape, bool)
+    inside, around, areas, near, regions = [], [], [], np.zeros(crops[0].shape, bool), []
     for crop, blob in zip(crops, ref_animal_masks(crops)):
         if blob is None or abs(float(np.median(crop[blob])) - float(np.median(crop))) < MIN_CONTRAST_DN:
             continue  # a region as light as most of the ROI is its background
+        regions.append(blob)
         size = max(3, min(crop.shape) // 12) | 1
         grown = cv2.dilate(blob.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))).astype(bool)
         near |= grown
@@ -88,6 +89,9 @@ def ref_calibrate_silhouette(crops):
             around.append(float(np.median(crop[ring])))
             areas.append(float(blob.sum()))
     if len(inside) < max(1, len(crops) // 2):
+        return None
+    # The animal moved: in some pair of consecutive crops its regions differ by 15 % of its area.
+    if len(regions) >= 2 and max((x ^ y).sum() / x.sum() for x, y in zip(regions, regions[1:])) < 0.15:
         return None
     a, b = float(np.median(inside)), float(np.median(around))
     if abs(a - b) < MIN_CONTRAST_DN:
@@ -174,8 +178,25 @@ def ref_signals(path, rois=None, params=SignalParams()):
         h, w = c.shape[0] // 2, c.shape[1] // 2
         return cv2.resize(c[: 2 * h, : 2 * w], (w, h), interpolation=cv2.INTER_AREA)
 
-    silhouettes = [ref_calibrate_silhouette([sil_crop(c, j) for c in cal[:: max(1, len(cal) // 5)]]) for j in range(len(sr))]
-    cal_luma = float(np.mean([cv2.mean(c)[0] for c in cal[:: max(1, len(cal) // 5)]]))
+    step = max(1, len(cal) // 5)
+    silhouettes = [ref_calibrate_silhouette([sil_crop(c, j) for c in cal[::step]]) for j in range(len(sr))]
+    cal_luma = [float(np.mean([cv2.mean(c)[0] for c in cal[::step]]))] * len(sr)
+    measured_from = [0] * len(sr)
+    # An ROI not calibrated on the first frames: from the first frame after them in which 2 % of
+    # it changes, on each next run of as many frames, the same distance apart, until one
+    # calibrates; measured from its last frame on.
+    n_sampled = len(cal[::step])
+    for j, r in enumerate(sr):
+        lag_n = params.lag_frames(info.fps)
+        moving = [i for i in range(max(len(cal), lag_n), len(frames))
+                  if cv2.countNonZero(cv2.threshold(crop(cv2.absdiff(frames[i], earlier(i, lag_n)), r), cutoffs[j], 1, cv2.THRESH_BINARY)[1]) >= 0.02 * r.w * r.h]
+        start = len(cal) + -(-(moving[0] - len(cal)) // step) * step if moving and silhouettes[j] is None else len(frames)
+        while silhouettes[j] is None and start + (n_sampled - 1) * step < len(frames):
+            at = range(start, start + n_sampled * step, step)
+            silhouettes[j] = ref_calibrate_silhouette([sil_crop(frames[i], j) for i in at])
+            cal_luma[j] = float(np.mean([cv2.mean(frames[i])[0] for i in at]))
+            measured_from[j] = at[-1]
+            start += n_sampled * step
     px = 1.0 / (f * f)
     lag, every, n = params.lag_frames(info.fps), params.silhouette_frames(info.fps), len(frames)
     rows = np.full((n, len(rois), N_SIGNALS), np.nan)
@@ -202,7 +223,9 @@ def ref_signals(path, rois=None, params=SignalParams()):
                     rows[i, j, 2:6] = mx, my, sx, sy
         if sampled:
             for j, r in enumerate(sr):
-                found = silhouettes[j].cut(sil_crop(frame, j), rows[i, j, 6] / cal_luma) if silhouettes[j] is not None else None
+                if i < measured_from[j]:
+                    continue
+                found = silhouettes[j].cut(sil_crop(frame, j), rows[i, j, 6] / cal_luma[j]) if silhouettes[j] is not None else None
                 mom = silhouette_moments(found[1]) if found else None
                 if mom is None:
                     if silhouettes[j] is not None:
@@ -330,6 +353,24 @@ def test_pass_gives_the_reference_numbers_under_flickering_lights(tmp_path):
     assert (s.per_roi["flicker_dn"] > FLICKER_DN).all()
     steady = compute_signals(rois=rois_of(video), path=generate_video(tmp_path / "steady.mp4", "tst", seed=5, seconds=8, animals=3).path)
     assert (steady.per_roi["flicker_dn"] < FLICKER_DN).all()
+
+
+def test_pass_gives_the_reference_numbers_when_the_mice_are_put_in_late(tmp_path, monkeypatch):
+    import behavscore.synth.generate as generate
+
+    drawn = {"calls": 0}
+    draw_mouse = generate.draw_mouse
+
+    def put_in_late(frame, pose, coat):  # no mouse in the first 3 s
+        drawn["calls"] += 1
+        if drawn["calls"] > 3 * 25 * 3:
+            draw_mouse(frame, pose, coat)
+
+    monkeypatch.setattr(generate, "draw_mouse", put_in_late)
+    video = generate.generate_video(tmp_path / "late.mp4", "tst", seed=4404, seconds=10, animals=3)
+    s = assert_same_pass(video.path, rois_of(video))
+    first = s.frames[s.frames["frame_luma_dn"].notna() & (s.frames["frame"] < 50)]
+    assert first["animal_area_px"].isna().any() and s.frames["animal_area_px"].notna().any()
 
 
 def test_pass_gives_the_reference_numbers_for_overlapping_rois(three_animals):
