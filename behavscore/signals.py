@@ -29,7 +29,7 @@ SIGNAL_NAMES = [
 N_SIGNALS = len(SIGNAL_NAMES)
 #: Version of the signal computation; raise it whenever a change alters the numbers, so that
 #: signals cached by an earlier version are computed again.
-SIGNALS_VERSION = 6
+SIGNALS_VERSION = 7
 #: ROIs whose short side is at least twice this are measured at half resolution.
 HALF_RES_MIN_SIDE_PX = 120
 #: The animal's silhouette is measured at half the resolution of the pass in ROIs whose short
