@@ -27,6 +27,9 @@ SHORTFALL_TOLERANCE_S = 1.0
 #: Below this share of the measured frames in which the animal's outline is found, a trained
 #: scorer's user is told that its outline features are mostly interpolated.
 MIN_OUTLINE_SHARE = 0.5
+#: A trained scorer's user is told when the animal's outline is first found later than this
+#: into the video (s): the calibration waited for something to move in the ROI.
+LATE_OUTLINE_S = 5.0
 #: A trained scorer's immobility (% of the window) that differs from the threshold scorer's by
 #: more than this is reported: the shipped models and the threshold scorer agree within 2.5
 #: points on the synthetic videos they were made for, so a larger gap means one of them is off.
@@ -124,16 +127,25 @@ def check_duration(signals: MotionSignals, protocol: Protocol) -> tuple[Protocol
 
 def outline_warnings(signals: MotionSignals, animals: Sequence[str]) -> list[str]:
     """Warnings for the animals whose outline was found in under ``MIN_OUTLINE_SHARE`` of the
-    frames where it is measured (every ``silhouette_interval_s``)."""
+    frames where it is measured (every ``silhouette_interval_s``), or first found more than
+    ``LATE_OUTLINE_S`` into the video."""
     f = signals.frames
     measured = f[f["frame_luma_dn"].notna() & f["animal"].isin(list(animals))]
     share = measured["animal_area_px"].notna().groupby(measured["animal"]).mean()
-    return [
+    first_s = measured["frame"][measured["animal_area_px"].notna()].groupby(measured["animal"]).min() / signals.fps
+    out = [
         f"{signals.video}: ROI {animal!r}: the animal's outline was found in only {s:.0%} of the frames where it "
         f"is measured; where it is not (the animal touching a wall, the ROI's edge or a background of its own "
         f"colour), the classifier's outline features (shape change, area, centroid) are interpolated"
         for animal, s in share.items() if s < MIN_OUTLINE_SHARE
     ]
+    out += [
+        f"{signals.video}: ROI {animal!r}: the animal's outline was first found {t:.0f} s into the video (nothing in "
+        f"the ROI moved like an animal before: was the mouse put in after the camera started? then give the test's "
+        f"start, cohort column test_start_s); the classifier's outline features before then are filled in"
+        for animal, t in first_s.items() if t > LATE_OUTLINE_S and share[animal] >= MIN_OUTLINE_SHARE
+    ]
+    return out
 
 
 def flicker_warning(signals: MotionSignals) -> str | None:

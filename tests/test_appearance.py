@@ -192,6 +192,9 @@ def test_silhouette_follows_the_rendered_mouse_in_a_swim_test(tmp_path):
     body_px = np.sqrt(f["animal"].map(signals.per_roi.set_index("animal")["animal_area_px"]))
     astray = (off_px > body_px).groupby(f["animal"]).mean()
     assert (astray <= 0.05).all(), astray
+    from behavscore.score import score_signals
+
+    assert not any("first found" in w for w in score_signals(signals, "fst", "default", window=(0, 30)).warnings)
 
 
 LEAD_S = 10
@@ -229,3 +232,8 @@ def test_silhouette_is_found_when_the_mouse_is_put_in_after_the_camera_started(t
     )
     astray = (off_px > np.sqrt(f["animal"].map(signals.per_roi.set_index("animal")["animal_area_px"]))).groupby(f["animal"]).mean()
     assert (astray <= 0.10).all(), astray  # as for mice filmed from the start (worst of 30: 9 %)
+    # The user is told when each outline was first found.
+    from behavscore.score import score_signals
+
+    late = [w for w in score_signals(signals, protocol, "default", window=(0, 40)).warnings if "first found" in w]
+    assert len(late) == 3 and all(g.path.name in w and "test_start_s" in w for w in late), late
