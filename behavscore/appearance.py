@@ -205,7 +205,7 @@ SCENERY_MARGIN_SHARE = 0.5
 #: area (pixels in one crop's region and not the next's, or the reverse) in some pair of them:
 #: a region that stays put for the 2 s is scenery (an empty apparatus before the mouse is put
 #: in), or an animal that has not moved yet, and the ROI is calibrated once it has. Mice at the
-#: start of the synthetic tests: 31-436 %; scenery of an empty cylinder or bar: 0-8 %.
+#: start of the synthetic tests: 31 % or more; scenery of an empty cylinder or bar: 0-8 %.
 STILL_REGION_SHARE = 0.15
 #: A region whose surrounding pixels are still scenery for at least this share is a fringe of
 #: that scenery, not the animal (an animal touching a divider borders it along a short stretch).
