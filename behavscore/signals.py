@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import itertools
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ import pandas as pd
 
 from .appearance import Blobs, Silhouette, animal_appearance, animal_boxes, calibrate_silhouette, find_blobs, median_u8
 from .compartments import StretchSample, places_side_by_side
+from .lights import FLICKER_DN, BrightnessSteps, brightness_step_dn, line_means, match_brightness, sensor_rows_axis
 from .shape import nonrigid_change_px, silhouette_moments
 from .video import MIN_FRAMES, VideoError, VideoInfo, check_constant_rate, decoder_settings, iter_luma, pass_decoder_threads, probe
 
@@ -29,7 +29,7 @@ SIGNAL_NAMES = [
 N_SIGNALS = len(SIGNAL_NAMES)
 #: Version of the signal computation; raise it whenever a change alters the numbers, so that
 #: signals cached by an earlier version are computed again.
-SIGNALS_VERSION = 7
+SIGNALS_VERSION = 8
 #: ROIs whose short side is at least twice this are measured at half resolution.
 HALF_RES_MIN_SIDE_PX = 120
 #: The animal's silhouette is measured at half the resolution of the pass in ROIs whose short
@@ -143,8 +143,8 @@ class MotionSignals:
         flicker_dn, animal_area_px, animal_found`` (appearance of an animal-like blob).
         ``flicker_dn`` is the same in every row: the largest brightness step of the lights
         between frames (:data:`FLICKER_DN`) over ``calibration_frames`` consecutive frames
-        (where it is above :data:`FLICKER_DN`, frames were matched in brightness, row by row,
-        to the frame they are compared with).
+        (where it is above :data:`FLICKER_DN`, frames were matched in brightness, line by line,
+        to the frame they are compared with; see :mod:`behavscore.lights`).
     params : SignalParams
     places_side_by_side : int or None
         When the whole frame was measured as one animal: in how many separate places side by side
@@ -283,63 +283,11 @@ def n_hint(info: VideoInfo) -> int:
     return max(info.n_frames_claimed, 16) + 1
 
 
-#: Lights flicker (lamps on the mains beating with the camera's rate, a camera's automatic
-#: exposure) when the mean luma of the rows of the ROIs changes from frame to frame by more
-#: than this (root mean square over the last ``calibration_frames`` frames of each frame's
-#: median change over the rows), in luma levels; each frame is then matched in brightness, row
-#: by row, to the frame it is compared with before differencing. Steady synthetic lights give
-#: 0.5-1.2.
-FLICKER_DN = 1.5
 #: An ROI whose silhouette the first frames could not calibrate (no animal, or nothing that
 #: moved) is calibrated again from the first frame in which this share of it changes: the
 #: mouse being put in, where the recording began with the apparatus empty (synthetic: the
 #: ripples of an empty cylinder change up to 0.6 % of the ROI per frame, a mouse put in 4-7 %).
 LATE_CALIBRATION_MOTION_SHARE = 0.02
-
-
-def row_means(part: np.ndarray) -> np.ndarray:
-    """Mean luma of each row of an 8-bit image, luma levels (exact sums, then one division)."""
-    return cv2.reduce(part, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() / float(part.shape[1])
-
-
-def brightness_step_dn(rows_dn: np.ndarray, before_rows_dn: np.ndarray) -> float:
-    """How much the lights changed between two frames: the median over the rows of the change
-    of their mean luma, luma levels (a moving animal changes a few rows only; a flickering
-    lamp, the whole frame or bands of rows rolling through it). Equals ``numpy.median``."""
-    change = np.abs(rows_dn - before_rows_dn)
-    k = change.size // 2
-    if change.size % 2:
-        return float(np.partition(change, k)[k])
-    low, high = np.partition(change, (k - 1, k))[k - 1 : k + 1]
-    return float((low + high) / 2.0)
-
-
-class BrightnessSteps:
-    """The last ``n`` brightness steps between consecutive frames and their root mean square
-    (luma levels), kept as a running sum: the same work per frame whatever ``n``."""
-
-    def __init__(self, steps_dn: Iterable[float], n: int):
-        self.window: collections.deque[float] = collections.deque(maxlen=max(1, n))
-        self.total_sq = 0.0
-        for step in steps_dn:
-            self.add(step)
-
-    def add(self, step_dn: float) -> None:
-        if len(self.window) == self.window.maxlen:
-            self.total_sq -= self.window[0] ** 2
-        self.window.append(step_dn)
-        self.total_sq += step_dn * step_dn
-
-    def rms(self) -> float:
-        """Root mean square of the steps in the window (0 when empty)."""
-        return math.sqrt(max(self.total_sq / len(self.window), 0.0)) if self.window else 0.0
-
-
-def match_brightness(before: np.ndarray, before_rows_dn: np.ndarray, rows_dn: np.ndarray) -> np.ndarray:
-    """``before`` with each row scaled to the mean luma ``rows_dn`` of that row in the frame it
-    is compared with (rounded half to even, 0-255)."""
-    ratio = np.divide(rows_dn, before_rows_dn, out=np.ones_like(rows_dn), where=before_rows_dn > 0)
-    return np.clip(np.rint(before * ratio[:, None]), 0, 255).astype(np.uint8)
 
 
 def _noise_sd(diffs: Iterable[np.ndarray]) -> float:
@@ -436,12 +384,13 @@ def compute_signals(
     Changed pixels are those whose absolute luma difference to the frame ``diff_lag_s`` earlier exceeds a
     cut-off calibrated from the first ``calibration_frames`` frames of the video itself
     (``max(min_cutoff_dn, noise_k * noise_sd)``), so no empty-arena recording is needed.
-    Where the lights flicker (the mean luma of the rows of the ROIs changes from frame to frame
-    by more than :data:`FLICKER_DN` over the last ``calibration_frames`` frames; over all of
-    them for the calibration frames and the noise), each row of the earlier frame of a pair is
-    first scaled to that row's mean luma in the later one, so that a brightness step, or the
-    bands a rolling shutter sees under lamps on the mains, does not light up the background;
-    steady stretches are differenced as they are.
+    Where the lights flicker (the mean luma of the rows of the ROIs, or of their columns in a
+    clip the header turns by a quarter, changes from frame to frame by more than
+    :data:`FLICKER_DN` over the last ``calibration_frames`` frames; over all of them for the
+    calibration frames and the noise), each row (column) of the earlier frame of a pair is first
+    scaled to its mean luma in the later one, so that a brightness step, or the bands a rolling
+    shutter sees under lamps on the mains, does not light up the background; steady stretches
+    are differenced as they are (see :mod:`behavscore.lights`).
     Only the calibration frames and a fixed-size reservoir of down-scaled frames are held in
     memory, whatever the video's length.
 
@@ -489,14 +438,16 @@ def _pass(
     union = (slice(uy, max(r.y + r.h for r in sr)), slice(ux, max(r.x + r.w for r in sr)))
     inner = [(slice(r.y - uy, r.y - uy + r.h), slice(r.x - ux, r.x - ux + r.w)) for r in sr]
     crops = [(slice(r.y, r.y + r.h), slice(r.x, r.x + r.w)) for r in sr]
-    # Brightness steps between consecutive frames, the last calibration_frames - 1 of them.
-    cal_rows = [row_means(c[union]) for c in cal]
-    steps = BrightnessSteps([brightness_step_dn(b, a) for a, b in zip(cal_rows[:-1], cal_rows[1:])], len(cal) - 1)
+    # Brightness steps between consecutive frames along the lines a rolling shutter reads, the
+    # last calibration_frames - 1 of them.
+    axis = sensor_rows_axis(info.turned_deg)
+    cal_lines = [line_means(c[union], axis) for c in cal]
+    steps = BrightnessSteps([brightness_step_dn(b, a) for a, b in zip(cal_lines[:-1], cal_lines[1:])], len(cal) - 1)
     flicker_dn = steps.rms()
     cal_flickers = flicker_dn > FLICKER_DN
     pairs = [
-        (match_brightness(a[union], ra, rb) if cal_flickers else a[union], b[union])
-        for a, b, ra, rb in zip(cal[:-1], cal[1:], cal_rows[:-1], cal_rows[1:])
+        (match_brightness(a[union], la, lb, axis) if cal_flickers else a[union], b[union])
+        for a, b, la, lb in zip(cal[:-1], cal[1:], cal_lines[:-1], cal_lines[1:])
     ]
     noise_sd = [_noise_sd(cv2.absdiff(b[box], a[box]) for a, b in pairs) for box in inner]
     del pairs
@@ -522,8 +473,8 @@ def _pass(
     lag = params.lag_frames(info.fps)
     every = params.silhouette_frames(info.fps)
     history: collections.deque[np.ndarray] = collections.deque(maxlen=lag)
-    history_rows: collections.deque[np.ndarray] = collections.deque(maxlen=lag)
-    n_cal = len(cal_rows)
+    history_lines: collections.deque[np.ndarray] = collections.deque(maxlen=lag)
+    n_cal = len(cal_lines)
     last_shape: list[tuple[np.ndarray, object] | None] = [None] * k
     measured = [(j, crops[j], sil, g[j] < 1, f * g[j], cal_luma_dn) for j, sil in enumerate(silhouettes) if sil is not None]
     # An ROI whose animal the first frames do not show moving (the camera started before the
@@ -567,14 +518,14 @@ def _pass(
             if sampled:
                 out[:, 6] = cv2.mean(frame)[0]
             part = frame[union]
-            part_rows = row_means(part)
+            part_lines = line_means(part, axis)
             flickers = cal_flickers
             if n >= n_cal:  # past the calibration frames: the steps of the last ones decide
-                steps.add(brightness_step_dn(part_rows, history_rows[-1]))
+                steps.add(brightness_step_dn(part_lines, history_lines[-1]))
                 level_dn = steps.rms()
                 flicker_dn, flickers = max(flicker_dn, level_dn), level_dn > FLICKER_DN
             if len(history) == lag:
-                before = match_brightness(history[0], history_rows[0], part_rows) if flickers else history[0]
+                before = match_brightness(history[0], history_lines[0], part_lines, axis) if flickers else history[0]
                 # Each ROI is differenced on its own: OpenCV is fastest on contiguous arrays.
                 for j, box, cutoff, area, x_axis, y_axis in per_roi_cut:
                     d = absdiff(part[box], before[box])
@@ -594,7 +545,7 @@ def _pass(
                     gain = out[0, 6] / luma_dn if luma_dn > 0 else 1.0
                     last_shape[j] = _silhouette_step(halve(frame[box]) if small else frame[box], sil, last_shape[j], out[j], scale, gain)
             history.append(part)
-            history_rows.append(part_rows)
+            history_lines.append(part_lines)
             n += 1
             if n == len(calibration):
                 calibration.clear()  # release the buffered frames once they are processed

@@ -41,6 +41,9 @@ class VideoInfo:
         Frame rate used for timing (the container's claim, checked for plausibility).
     n_frames_claimed : int
         Frame count the container header claims (0 when it does not say).
+    turned_deg : int
+        Clockwise turn the header asks players to give the stored picture (0, 90, 180, 270; a
+        phone's portrait clip: 90 or 270). Frames are decoded turned, as players show them.
     """
 
     path: Path
@@ -48,6 +51,7 @@ class VideoInfo:
     height_px: int
     fps: float
     n_frames_claimed: int
+    turned_deg: int = 0
 
     @property
     def duration_claimed_s(self) -> float:
@@ -136,6 +140,7 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
         height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
         n_claimed = max(int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0), 0)
+        turned = int(round(cap.get(cv2.CAP_PROP_ORIENTATION_META) or 0)) % 360 if cap.get(cv2.CAP_PROP_ORIENTATION_AUTO) else 0
     finally:
         cap.release()
     if width <= 0 or height <= 0:
@@ -145,7 +150,7 @@ def probe(path: str | os.PathLike) -> VideoInfo:
             f"{path}: implausible frame rate {fps:g} frames/s in the file header; "
             "re-encode the video with its true frame rate (e.g. ffmpeg -r 25)"
         )
-    return VideoInfo(path=path, width_px=width, height_px=height, fps=fps, n_frames_claimed=n_claimed)
+    return VideoInfo(path=path, width_px=width, height_px=height, fps=fps, n_frames_claimed=n_claimed, turned_deg=turned)
 
 
 def _decode(info: VideoInfo, threads: int | None = None, times_ms: list[float] | None = None) -> Iterator[np.ndarray]:

@@ -19,16 +19,18 @@ from behavscore.appearance import (
     MAX_AREA_FRACTION, MIN_AREA_FRACTION, MIN_CONTRAST_DN, MIN_MOVING_AREA_FRACTION, MOVED_DN, MOVED_SHARE, Silhouette, median_u8,
 )
 from behavscore.per_second import animal_area_px, calm_half_window_frames, n_bins, per_second
+from behavscore.lights import brightness_step_dn
 from behavscore.repeats import repeated_rows
 from behavscore.shape import nonrigid_change_px, silhouette_moments
 from behavscore.signals import (
     FLICKER_DN, HALF_RES_MIN_SIDE_PX, N_SIGNALS, SIGNAL_NAMES, SILHOUETTE_HALF_RES_MIN_SIDE_PX, MotionSignals, Roi, SignalParams, _Reservoir, _scaled,
-    brightness_step_dn, compute_signals, frames_table, whole_frame_roi,
+    compute_signals, frames_table, whole_frame_roi,
 )
 from behavscore.executors import _one_core
 from behavscore.video import decoder_settings, iter_luma, probe
 
 from conftest import write_video
+from mp4_times import set_display_matrix
 
 SAMPLES = Path(__file__).resolve().parents[1] / "videos_sample"
 
@@ -142,13 +144,16 @@ def ref_signals(path, rois=None, params=SignalParams()):
     sr = [_scaled(r, f, size) for r in rois]
     cal = frames[: params.calibration_frames]
     crop = lambda img, r: img[r.y : r.y + r.h, r.x : r.x + r.w]  # noqa: E731
-    # Flickering lights: the median change of the mean luma of the rows of the box around the
-    # ROIs, root mean square over the last len(cal) frames (over all calibration frames for
-    # those and the noise), is over FLICKER_DN; each row of the earlier frame of each pair is
-    # then scaled to the later frame's mean luma of that row.
+    # Flickering lights: the median change of the mean luma of the lines (rows; columns where
+    # the header turns the picture by a quarter) of the box around the ROIs, root mean square
+    # over the last len(cal) frames (over all calibration frames for those and the noise), is
+    # over FLICKER_DN; each line of the earlier frame of each pair is then scaled to the later
+    # frame's mean luma of that line.
     union = (slice(min(r.y for r in sr), max(r.y + r.h for r in sr)), slice(min(r.x for r in sr), max(r.x + r.w for r in sr)))
-    rows_dn = [x[union].sum(axis=1, dtype=np.int64) / float(x[union].shape[1]) for x in frames]
-    steps = np.array([0.0] + [float(np.median(np.abs(rows_dn[i] - rows_dn[i - 1]))) for i in range(1, len(frames))])
+    along_rows = info.turned_deg not in (90, 270)
+    across = 1 if along_rows else 0  # the axis summed over
+    means_dn = [x[union].sum(axis=across, dtype=np.int64) / float(x[union].shape[across]) for x in frames]
+    steps = np.array([0.0] + [float(np.median(np.abs(means_dn[i] - means_dn[i - 1]))) for i in range(1, len(frames))])
     rms = lambda x: float(np.sqrt(np.mean(np.square(x)))) if len(x) else 0.0  # noqa: E731
     level = [rms(steps[1 : len(cal)])] * len(cal) + [rms(steps[i - len(cal) + 2 : i + 1]) for i in range(len(cal), len(frames))]
     flicker_dn = max(level)
@@ -159,8 +164,8 @@ def ref_signals(path, rois=None, params=SignalParams()):
         if level[i] <= FLICKER_DN:
             return x
         x = x.copy()
-        ratio = np.where(rows_dn[i - k] > 0, rows_dn[i] / np.where(rows_dn[i - k] > 0, rows_dn[i - k], 1.0), 1.0)
-        x[union] = np.clip(np.rint(x[union] * ratio[:, None]), 0, 255).astype(np.uint8)
+        ratio = np.where(means_dn[i - k] > 0, means_dn[i] / np.where(means_dn[i - k] > 0, means_dn[i - k], 1.0), 1.0)
+        x[union] = np.clip(np.rint(x[union] * (ratio[:, None] if along_rows else ratio[None, :])), 0, 255).astype(np.uint8)
         return x
 
     noise_sd = []
@@ -351,8 +356,18 @@ def test_pass_gives_the_reference_numbers_under_flickering_lights(tmp_path):
     video = generate_video(tmp_path / "flicker.mp4", "tst", seed=5, seconds=8, animals=3, nuisance=NuisanceSettings(flicker_fraction=0.03))
     s = assert_same_pass(video.path, rois_of(video))
     assert (s.per_roi["flicker_dn"] > FLICKER_DN).all()
-    steady = compute_signals(rois=rois_of(video), path=generate_video(tmp_path / "steady.mp4", "tst", seed=5, seconds=8, animals=3).path)
+    steady_video = generate_video(tmp_path / "steady.mp4", "tst", seed=5, seconds=8, animals=3)
+    steady = compute_signals(rois=rois_of(video), path=steady_video.path)
     assert (steady.per_roi["flicker_dn"] < FLICKER_DN).all()
+    # A phone's portrait clip: stored sideways, the sensor's rows crossed by rolling bands of
+    # light, and a quarter turn in the header; measured upright, the bands run along columns.
+    stored = [np.ascontiguousarray(np.rot90(f)) for f in iter_luma(steady_video.path)]
+    rows = np.arange(stored[0].shape[0])[:, None] / stored[0].shape[0]
+    banded = [np.clip(f * (1.0 + 0.06 * np.sin(2 * np.pi * (2 * rows + 0.36 * i))), 0, 255).astype(np.uint8) for i, f in enumerate(stored)]
+    phone = set_display_matrix(write_video(tmp_path / "stored.mp4", banded, fps=steady_video.fps), tmp_path / "phone.mp4")
+    assert probe(phone).turned_deg == 90
+    s = assert_same_pass(phone, rois_of(video))
+    assert (s.per_roi["flicker_dn"] > FLICKER_DN).all()
 
 
 def test_pass_gives_the_reference_numbers_when_the_mice_are_put_in_late(tmp_path, monkeypatch):
@@ -463,7 +478,7 @@ def test_median_u8_is_numpy_median():
         assert median_u8(x) == float(np.median(x))
 
 
-def test_brightness_step_is_the_numpy_median_of_the_row_changes():
+def test_brightness_step_is_the_numpy_median_of_the_changes_of_the_lines():
     rng = np.random.default_rng(5)
     for n in [*range(1, 40), 200, 201]:
         for _ in range(20):

@@ -169,6 +169,7 @@ def test_a_phone_clip_stored_sideways_is_measured_as_players_show_it(tmp_path):
     upright = set_display_matrix(stored, tmp_path / "phone.mp4")
     info = probe(upright)
     assert (info.width_px, info.height_px) == (120, 160)
+    assert (info.turned_deg, probe(stored).turned_deg) == (90, 0)
     first = next(iter_luma(upright, info))
     assert first.shape == (160, 120)
     # Turned clockwise, the stored top-left corner is the upright top-right one.
