@@ -146,3 +146,54 @@ def repeat_warning(signals: MotionSignals) -> str | None:
     if not parts:
         return None
     return f"{signals.video}: " + "; ".join(parts) + "; per-second motion is measured on the new frames only"
+
+
+#: A picture frozen by its recorder (the camera's signal lost and the last frame repeated, a
+#: capture program that stalls) is told from a camera that repeats frames by runs at least
+#: this long of frames identical, pixel for pixel, to the one before in an ROI: a camera that
+#: captures 4 frames/s or more repeats none this long. (A recorder that encodes the frozen
+#: picture afresh at each key frame breaks it into runs as long as its key-frame interval.)
+FROZEN_RUN_S = 0.3
+
+
+def frozen_seconds(signals: MotionSignals, window_s: tuple[float, float]) -> dict[str, tuple[float, float]]:
+    """Where each ROI's picture stands still, pixel for pixel, inside a window.
+
+    Parameters
+    ----------
+    signals : MotionSignals
+    window_s : (float, float)
+        Start and end of the window, seconds of the video.
+
+    Returns
+    -------
+    dict
+        ``animal -> (frozen_s, first_s)`` for the ROIs with runs of at least ``FROZEN_RUN_S``
+        of frames identical to the frame compared with (``diff_mean_dn`` exactly 0) inside the
+        window: the seconds in such runs, and when the first begins.
+    """
+    f = signals.frames
+    start, end = (int(round(t * signals.fps)) for t in window_s)
+    min_run = max(2, int(np.ceil(FROZEN_RUN_S * signals.fps)))
+    out = {}
+    for animal, rows in f.groupby("animal", sort=False, observed=True):
+        rows = rows[(rows["frame"] >= start) & (rows["frame"] < end)].sort_values("frame")
+        same = np.r_[False, rows["diff_mean_dn"].to_numpy() == 0, False]
+        edges = np.flatnonzero(np.diff(same.astype(np.int8)))
+        first, last = edges[::2], edges[1::2]  # each run: rows first..last-1
+        long = (last - first) >= min_run
+        if long.any():
+            frames = rows["frame"].to_numpy()
+            out[str(animal)] = (float((last - first)[long].sum()) / signals.fps, float(frames[first[long][0]]) / signals.fps)
+    return out
+
+
+def frozen_warnings(signals: MotionSignals, window_s: tuple[float, float]) -> list[str]:
+    """What to tell the user about ROIs whose picture stands still inside the window (see
+    :func:`frozen_seconds`)."""
+    return [
+        f"{signals.video}: ROI {animal!r}: the picture does not change at all (every pixel the same as in the frame "
+        f"before) for {frozen_s:.1f} s of the window, from {first_s:.1f} s on, in runs of {FROZEN_RUN_S:g} s or more: a "
+        f"frozen picture (a recorder that lost the camera's signal) is scored as immobility; look at the video there"
+        for animal, (frozen_s, first_s) in frozen_seconds(signals, window_s).items()
+    ]

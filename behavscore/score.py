@@ -13,7 +13,7 @@ from .compartments import several_animals_warning
 from .features import add_frame_measures
 from .per_second import n_bins, per_second
 from .protocols import Protocol, get_protocol
-from .repeats import repeat_warning
+from .repeats import frozen_warnings, repeat_warning
 from .scorers import Scorer, resolve_scorer
 from .signals import FLICKER_DN, MotionSignals, Roi, SignalParams, compute_signals
 from .summary import in_window_mask, per_minute, summarise_animal
@@ -159,7 +159,8 @@ def flicker_warning(signals: MotionSignals) -> str | None:
         f"{signals.video}: the brightness of the ROIs changes from frame to frame by up to {flicker_dn:.1f} grey levels "
         f"(over {signals.params.calibration_frames} frames; flickering lamps, bands of light rolling through the picture, "
         f"or the camera's automatic exposure; steady lights give under {FLICKER_DN:g}): where it does, each frame was "
-        f"matched in brightness, row by row, to the frame it is compared with before the difference was taken"
+        f"matched in brightness, line by line (the rows the camera's sensor read: the picture's columns in a phone's "
+        f"portrait clip), to the frame it is compared with before the difference was taken"
     )
 
 
@@ -238,6 +239,7 @@ def score_signals(
     flicker = flicker_warning(signals)
     if flicker:
         warnings.append(flicker)
+    warnings += frozen_warnings(signals, (proto.window_start_s, proto.window_end_s))
     warnings += several_animals_warning(signals.video, signals.places_side_by_side)
     proto = replace(proto, labels=tuple(scorer.labels))
     table = per_second(signals)

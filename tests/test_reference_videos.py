@@ -9,6 +9,7 @@ from scipy.stats import spearmanr
 
 from behavscore import Protocol, score_video
 from behavscore.per_second import n_bins
+from behavscore.repeats import frozen_seconds
 from behavscore.scorers import MODELS_DIR
 from behavscore.signals import Roi, SignalParams, compute_signals
 from behavscore.video import probe
@@ -82,6 +83,8 @@ def test_open_field_classifier_calls_the_fastest_seconds_mobile_and_the_slowest_
     quarter = pd.qcut(tracked_speed(reference_video, result.signals.fps).reindex(seconds.index), 4, labels=False)
     immobile = (seconds["label"] == "immobile").groupby(quarter).mean()
     assert immobile[0] >= 0.9 and immobile[3] <= 0.2, immobile
+    # A live camera, however still the scene, never repeats its picture exactly for long.
+    assert not frozen_seconds(result.signals, (0, 333))
 
 
 @pytest.mark.parametrize("roi", [None, ("arena", 95, 20, 430, 430)], ids=["whole frame", "arena"])
@@ -109,6 +112,7 @@ def test_bsoid_inactive_animals_more_immobile_than_locomoting_ones(reference_vid
         video = reference_video / "bsoid" / f"{behaviour}_hstacked.mp4"
         r = score_video(video, protocol=open_field(7), rois=bsoid_rois(behaviour))
         assert (r.summary["status"] == "ok").all(), r.summary
+        assert not frozen_seconds(r.signals, (0, 7))  # a still mouse is not a frozen picture
         immobility[behaviour] = r.summary["immobility_pct"].to_numpy()
     assert immobility["inactive"].min() > immobility["locomote"].max(), immobility
 
@@ -155,3 +159,4 @@ def test_tethered_mouse_is_an_animal(reference_video):
     assert r.summary["status"].tolist() == ["ok"]
     # The header claims 602 frames, 600 decode: the scorer says so rather than trusting it.
     assert r.signals.n_frames == 600
+    assert not frozen_seconds(r.signals, (0, 10))

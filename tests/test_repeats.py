@@ -191,3 +191,42 @@ def test_a_compartment_from_a_slower_camera_is_scored_as_its_animal_moved(compos
     naive = agreement()
     first = composed["rois"][0].animal
     assert fixed[first] >= 0.9 and naive[first] < 0.7, (fixed, naive)
+
+
+#: When the picture of the ``frozen`` fixture freezes, s.
+FREEZE_S = 20
+
+
+@pytest.fixture(scope="module")
+def frozen(tmp_path_factory):
+    """A 40-s, 3-animal TST video whose picture freezes at 20 s (a recorder that lost the
+    camera's signal repeats its last frame), in MJPEG (each frame coded on its own, as many
+    USB cameras and capture cards record)."""
+    from behavscore.synth import generate_video
+
+    out = tmp_path_factory.mktemp("frozen")
+    video = generate_video(out / "tst.mp4", "tst", seed=4407, seconds=40, animals=3)
+    rois = [Roi(*r) for r in video.rois]
+    frames = list(iter_luma(video.path))
+    at = int(FREEZE_S * video.fps)
+    path = write_video(out / "frozen.avi", frames[:at] + [frames[at - 1]] * (len(frames) - at), fps=video.fps, fourcc="MJPG")
+    return {"rois": rois, "signals": compute_signals(path, rois), "original": compute_signals(video.path, rois)}
+
+
+def test_a_frozen_picture_is_reported_with_when_and_how_long(frozen):
+    from behavscore.repeats import frozen_seconds
+
+    found = frozen_seconds(frozen["signals"], (0, 40))
+    assert sorted(found) == sorted(r.animal for r in frozen["rois"]), found
+    for frozen_s, first_s in found.values():
+        assert 0.95 * (40 - FREEZE_S) <= frozen_s <= 40 - FREEZE_S and FREEZE_S <= first_s <= FREEZE_S + 0.1, found
+    warnings = score_signals(frozen["signals"], "tst", "threshold", window=(0, 40)).warnings
+    assert sum("does not change at all" in w for w in warnings) == 3, warnings
+    # Only the window counts; the same scene, live, has no such runs.
+    assert not frozen_seconds(frozen["signals"], (0, FREEZE_S))
+    assert not frozen_seconds(frozen["original"], (0, 40))
+
+
+def test_a_padded_camera_is_not_a_frozen_picture(padded, composed):
+    for signals in (compute_signals(padded["path"], padded["rois"]), composed["signals"]):
+        assert not repeats.frozen_seconds(signals, (0, signals.n_frames / signals.fps))
