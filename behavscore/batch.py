@@ -18,7 +18,7 @@ from .protocols import Protocol, get_protocol
 from .score import ScoreResult, as_rois, pass_params, score_signals
 from .scorers import Scorer, resolve_scorer
 from .signals import Roi, SignalParams, compute_signals, whole_frame_roi
-from .summary import SUMMARY_COLUMNS
+from .summary import BOUT_COLUMNS, SUMMARY_COLUMNS
 from .video import VideoError, probe
 
 
@@ -28,7 +28,7 @@ class CohortResult:
 
     Attributes
     ----------
-    seconds, summary, minutes : pandas.DataFrame
+    seconds, summary, minutes, bouts : pandas.DataFrame
         Concatenated tables of all videos; ``summary`` starts with the cohort's own columns.
     failures : pandas.DataFrame
         ``video, animal, reason`` for every animal that could not be scored.
@@ -46,6 +46,7 @@ class CohortResult:
     results: dict[str, ScoreResult] = field(default_factory=dict)
     outcomes: list = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    bouts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BOUT_COLUMNS))
 
 
 def _error_rows(rows: pd.DataFrame, protocol, reason: str, model: str) -> list[dict]:
@@ -182,7 +183,7 @@ def score_cohort(
     scorer = resolve_scorer(model, proto.name)  # loaded once, shared by every video
     meta_cols = [c for c in cohort.columns if c != "video_path"]
     records: dict = {}  # cohort row index -> summary fields
-    seconds, minutes, failures, warnings, results = [], [], [], [], {}
+    seconds, minutes, bouts, failures, warnings, results = [], [], [], [], [], {}
 
     def fail(rows: pd.DataFrame, reason: str) -> None:
         for idx, rec in zip(rows.index, _error_rows(rows, proto, reason, scorer.name)):
@@ -208,11 +209,13 @@ def score_cohort(
         if start:  # windows and bins in seconds of the test, as the protocol counts them
             result.summary[["window_start_s", "window_end_s"]] -= start
             result.minutes[["bin_start_s", "bin_end_s"]] -= start
+            result.bouts[["start_s", "end_s"]] -= start
+        tables = (result.seconds, result.summary, result.minutes, result.bouts)
         if task.rois is None:  # whole frame: name the animal as the table does
             rename = {result.summary["animal"].iloc[0]: rows["animal"].iloc[0]}
-            for t in (result.seconds, result.summary, result.minutes):
+            for t in tables:
                 t["animal"] = t["animal"].replace(rename)
-        for t in (result.seconds, result.summary, result.minutes):
+        for t in tables:
             t["video"] = rows["video"].iloc[0]
         by_animal = result.summary.set_index("animal", drop=False)
         for idx, animal in rows["animal"].items():
@@ -220,6 +223,7 @@ def score_cohort(
         results[str(video_path)] = result
         seconds.append(result.seconds)
         minutes.append(result.minutes)
+        bouts.append(result.bouts)
         warnings += result.warnings
     scored = pd.DataFrame([records[i] for i in cohort.index]).drop(columns=["video", "animal"])
     summary = pd.concat([cohort[meta_cols].reset_index(drop=True), scored.reset_index(drop=True)], axis=1)
@@ -227,6 +231,7 @@ def score_cohort(
         seconds=pd.concat(seconds, ignore_index=True) if seconds else pd.DataFrame(),
         summary=summary,
         minutes=pd.concat(minutes, ignore_index=True) if minutes else pd.DataFrame(),
+        bouts=pd.concat(bouts, ignore_index=True) if bouts else pd.DataFrame(columns=BOUT_COLUMNS),
         failures=pd.DataFrame(failures, columns=["video", "animal", "reason"]),
         results=results,
         outcomes=outcomes,

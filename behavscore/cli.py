@@ -153,11 +153,11 @@ def _describe(scorer) -> dict:
 
 
 def _write_tables(out: Path, result) -> None:
-    """seconds.csv, summary.csv and minutes.csv of a video's or a cohort's result."""
+    """seconds.csv, summary.csv, minutes.csv and bouts.csv of a video's or a cohort's result."""
     from .outputs import write_csv
 
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("seconds", "summary", "minutes"):
+    for name in ("seconds", "summary", "minutes", "bouts"):
         write_csv(getattr(result, name), out / f"{name}.csv")
 
 
@@ -174,7 +174,7 @@ def score(
     model: str = Model,
     lag_s: float = LagS,
 ) -> None:
-    """Score one video: seconds.csv, summary.csv, minutes.csv, warnings.csv, a QC figure and provenance.json."""
+    """Score one video: seconds.csv, summary.csv, minutes.csv, bouts.csv, warnings.csv, a QC figure and provenance.json."""
     from .outputs import sha256_file, warnings_table, write_csv, write_provenance
     from .protocols import parse_window
     from .qc import plot_qc
@@ -216,7 +216,7 @@ def batch(
     covariate: Optional[List[str]] = typer.Option(None, "--covariate", help="Cohort column(s) entered as factors in an adjusted ANOVA (e.g. sex, batch); repeatable."),
     group_stats: bool = typer.Option(True, "--group-stats/--no-group-stats", help="Write stats.csv, Prism tables and group figures after scoring."),
 ) -> None:
-    """Score a whole cohort: seconds.csv, summary.csv, minutes.csv, failures.csv, warnings.csv, QC figures, provenance,
+    """Score a whole cohort: seconds.csv, summary.csv, minutes.csv, bouts.csv, failures.csv, warnings.csv, QC figures, provenance,
     and per group stats.csv (ANOVA, Dunnett vs vehicle, ED50), Prism tables and figures."""
     import time
 

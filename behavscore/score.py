@@ -16,7 +16,7 @@ from .protocols import Protocol, get_protocol
 from .repeats import frozen_warnings, repeat_warning
 from .scorers import Scorer, resolve_scorer
 from .signals import FLICKER_DN, MotionSignals, Roi, SignalParams, compute_signals
-from .summary import in_window_mask, per_minute, summarise_animal
+from .summary import BOUT_COLUMNS, bout_table, in_window_mask, per_minute, summarise_animal
 from .threshold import ThresholdScorer, default_threshold_scorer
 from .video import VideoError, probe
 
@@ -62,6 +62,8 @@ class ScoreResult:
         Protocol and window actually scored.
     warnings : list of str
         Things a scientist should know (truncated file, clipped window, no animal found).
+    bouts : pandas.DataFrame
+        Every immobile bout the summary counts (:func:`behavscore.summary.bout_table`).
     """
 
     seconds: pd.DataFrame
@@ -71,6 +73,7 @@ class ScoreResult:
     signals: MotionSignals
     protocol: Protocol
     warnings: list[str] = field(default_factory=list)
+    bouts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BOUT_COLUMNS))
 
 
 def as_rois(rois: Sequence | None) -> list[Roi] | None:
@@ -281,7 +284,9 @@ def score_signals(
     lead = [c for c in summary.columns if c not in extras]
     summary = summary[lead + extras]
     minutes = per_minute(seconds[~absent], proto)
-    return ScoreResult(seconds=seconds, summary=summary, minutes=minutes, features=table, signals=signals, protocol=proto, warnings=warnings)
+    bouts = bout_table(seconds[~absent], proto, min_bout_s)
+    return ScoreResult(seconds=seconds, summary=summary, minutes=minutes, features=table, signals=signals, protocol=proto,
+                       warnings=warnings, bouts=bouts)
 
 
 def score_video(

@@ -25,6 +25,17 @@ def in_window(seconds: pd.DataFrame, protocol: Protocol) -> pd.DataFrame:
     return seconds[in_window_mask(seconds["second"], (protocol.window_start_s, protocol.window_end_s))]
 
 
+def _window_labels(labelled: pd.DataFrame, protocol: Protocol) -> tuple[np.ndarray, np.ndarray]:
+    """One animal's seconds inside the window and their labels, in order of time."""
+    second = labelled["second"].to_numpy()
+    inside = in_window_mask(second, (protocol.window_start_s, protocol.window_end_s))
+    second, labels = second[inside], labelled["label"].to_numpy()[inside]
+    if np.any(second[1:] < second[:-1]):
+        order = np.argsort(second, kind="stable")
+        second, labels = second[order], labels[order]
+    return second, labels
+
+
 def summarise_animal(labelled: pd.DataFrame, protocol: Protocol, min_bout_s: float = 1.0) -> dict:
     """Summary of one animal's labelled seconds over the protocol window.
 
@@ -45,12 +56,7 @@ def summarise_animal(labelled: pd.DataFrame, protocol: Protocol, min_bout_s: flo
         climbing_s``. ``latency_s`` (time from window start to the first immobile bout of at
         least ``min_bout_s``) is NaN when there is no such bout.
     """
-    second = labelled["second"].to_numpy()
-    inside = in_window_mask(second, (protocol.window_start_s, protocol.window_end_s))
-    second, labels = second[inside], labelled["label"].to_numpy()[inside]
-    if np.any(second[1:] < second[:-1]):
-        order = np.argsort(second, kind="stable")
-        second, labels = second[order], labels[order]
+    second, labels = _window_labels(labelled, protocol)
     n = len(second)
     bouts = immobile_bouts(labels, second, min_bout_s)
     immobility_s = float(np.sum(labels == "immobile"))
@@ -69,6 +75,42 @@ def summarise_animal(labelled: pd.DataFrame, protocol: Protocol, min_bout_s: flo
         row["swimming_s"] = float(np.sum(labels == "swimming"))
         row["climbing_s"] = float(np.sum(labels == "climbing"))
     return row
+
+
+#: Columns of :func:`bout_table`.
+BOUT_COLUMNS = ["video", "animal", "bout", "start_s", "end_s", "duration_s"]
+
+
+def bout_table(labelled: pd.DataFrame, protocol: Protocol, min_bout_s: float = 1.0) -> pd.DataFrame:
+    """Every immobile bout that the summaries count, with its times.
+
+    Parameters
+    ----------
+    labelled : pandas.DataFrame
+        Rows of ``video, animal, second, label`` (any number of animals).
+    protocol : Protocol
+        Gives the scored window.
+    min_bout_s : float
+        Shortest immobile bout counted (as for ``bouts`` and ``latency_s`` of
+        :func:`summarise_animal`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``video, animal, bout`` (1, 2, ... in order of time), ``start_s, end_s`` (s, on the
+        clock of ``second``) and ``duration_s``, one row per bout of each animal inside the
+        window: an animal's rows are as many as its ``bouts``, the first starts ``latency_s``
+        after the window's start, their mean duration is its ``mean_bout_s``.
+    """
+    tables = []
+    for (video, animal), rows in labelled.groupby(["video", "animal"], sort=False, observed=True):
+        second, labels = _window_labels(rows, protocol)
+        bouts = immobile_bouts(labels, second, min_bout_s)
+        bouts.insert(0, "bout", np.arange(1, len(bouts) + 1))
+        bouts.insert(0, "animal", animal)
+        bouts.insert(0, "video", video)
+        tables.append(bouts)
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=BOUT_COLUMNS)
 
 
 def per_minute(labelled: pd.DataFrame, protocol: Protocol, bin_s: float = 60.0) -> pd.DataFrame:

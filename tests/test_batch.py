@@ -25,7 +25,7 @@ from behavscore.threshold import ThresholdScorer
 runner = CliRunner()
 SECONDS = 12
 WINDOW = f"0:{SECONDS}"
-TABLES = ("summary.csv", "seconds.csv", "minutes.csv", "failures.csv", "warnings.csv")
+TABLES = ("summary.csv", "seconds.csv", "minutes.csv", "bouts.csv", "failures.csv", "warnings.csv")
 
 
 @pytest.fixture(scope="module")
@@ -279,6 +279,10 @@ def test_each_video_is_scored_from_its_test_start(late_start):
     assert (b["immobility_s"] - a["immobility_s"]).abs().max() <= 1, (a["immobility_s"], b["immobility_s"])
     assert (b["latency_s"] - a["latency_s"]).abs().max() <= 1, (a["latency_s"], b["latency_s"])
     assert late.minutes["bin_start_s"].min() == 0 and late.minutes["bin_end_s"].max() == 33
+    # Bouts too are timed from the test's start.
+    first = late.bouts.groupby("animal")["start_s"].min() - b["window_start_s"]
+    pd.testing.assert_series_equal(first, b["latency_s"], check_names=False)
+    assert (late.bouts.groupby("animal")["start_s"].min() - plain.bouts.groupby("animal")["start_s"].min()).abs().max() <= 1
     assert late.seconds["second"].max() == plain.seconds["second"].max() + PRE_TEST_S
     truth = late_start["truth"]
     truth_s = (truth[truth["second"] < 33]["label"] == "immobile").groupby(truth["animal"]).sum()

@@ -25,7 +25,7 @@ def test_score_writes_every_output(short_fst, tmp_path):
     args = ["score", str(short_fst.path), "--protocol", "fst", "--window", "0:40", "--out", str(tmp_path)]
     r = runner.invoke(app, args + sum((["--roi", t] for t in rois), []))
     assert r.exit_code == 0, r.output
-    for name in ("seconds.csv", "summary.csv", "minutes.csv", "provenance.json", f"qc/{short_fst.path.stem}.png"):
+    for name in ("seconds.csv", "summary.csv", "minutes.csv", "bouts.csv", "provenance.json", f"qc/{short_fst.path.stem}.png"):
         assert (tmp_path / name).is_file(), name
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert summary["animal"].tolist() == [r[0] for r in short_fst.rois]

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from behavscore import Protocol, Roi, compute_signals, score_signals, score_video
+from behavscore.summary import bout_table
 from behavscore.threshold import ThresholdScorer
 
 from conftest import moving_square_frames, write_video
@@ -213,3 +214,22 @@ def test_threshold_scoring_leaves_out_the_classifier_measures_and_gives_the_same
     # A trained model needs what was left out, and says so rather than scoring NaN-filled features.
     with pytest.raises(ValueError, match="measured for the threshold scorer"):
         score_signals(lean.signals, "tst", "default", (0, 40))
+
+
+@pytest.mark.parametrize("fixture", ["short_fst", "short_tst"])
+def test_bouts_are_where_the_truth_has_them(fixture, request):
+    video = request.getfixturevalue(fixture)
+    protocol = fixture.removeprefix("short_")
+    result = score_video(video.path, protocol=protocol, rois=video.rois, window=(0, 40))
+    truth = video.truth.assign(label=video.truth["label"].where(video.truth["label"] == "immobile", "mobile"), video=video.path.name)
+    true_bouts = bout_table(truth, result.protocol)
+    assert len(true_bouts) >= 3
+    for bout in true_bouts[true_bouts["duration_s"] >= 2].itertuples():
+        mine = result.bouts[result.bouts["animal"] == bout.animal]
+        near = mine[((mine["start_s"] - bout.start_s).abs() <= 1) & ((mine["end_s"] - bout.end_s).abs() <= 1)]
+        assert len(near) == 1, (bout, mine)
+    scored = result.bouts.groupby("animal").size()
+    expected = true_bouts.groupby("animal").size()
+    assert (scored.sub(expected, fill_value=0).abs() <= 1).all(), (scored, expected)
+    summary = result.summary.set_index("animal")
+    assert (scored == summary["bouts"].loc[scored.index]).all()

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from behavscore.bouts import drop_short_runs, immobile_bouts, runs
 from behavscore.protocols import Protocol, get_protocol, parse_window
-from behavscore.summary import per_minute, summarise_animal
+from behavscore.summary import BOUT_COLUMNS, bout_table, per_minute, summarise_animal
 from behavscore.threshold import ThresholdScorer, default_threshold_scorer, fit_threshold
 
 
@@ -44,6 +44,20 @@ def test_summary_counts_only_the_window():
     assert row["bouts"] == 1
     assert row["latency_s"] == 2  # bout starts at 4 s, window at 2 s
     assert row["mean_bout_s"] == 3 and row["longest_bout_s"] == 3
+
+
+def test_bout_table_lists_the_bouts_the_summary_counts_with_their_times():
+    proto = Protocol("x", 12, window_start_s=2, window_end_s=11)
+    two = pd.concat([labelled("IIMIIIMMIMMI"), labelled("MMMMMMMMMMMM").assign(animal="b")])
+    # Window seconds 2-10 of the first animal: M III MM I M; of the second: all mobile.
+    bouts = bout_table(two, proto, min_bout_s=1)
+    assert list(bouts.columns) == BOUT_COLUMNS
+    assert bouts[["animal", "bout", "start_s", "end_s", "duration_s"]].values.tolist() == [["a", 1, 3, 6, 3], ["a", 2, 8, 9, 1]]
+    # The minimum bout drops the 1-s bout; the summary counts the same.
+    assert bout_table(two, proto, min_bout_s=2)["start_s"].tolist() == [3]
+    row = summarise_animal(labelled("IIMIIIMMIMMI"), proto, min_bout_s=1)
+    assert (row["bouts"], row["latency_s"], row["mean_bout_s"]) == (2, 1, 2)
+    assert bout_table(two.iloc[:0], proto).columns.tolist() == BOUT_COLUMNS
 
 
 def test_latency_uses_minimum_bout_and_is_nan_without_one():
