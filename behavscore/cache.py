@@ -103,6 +103,8 @@ def _to_arrays(signals: MotionSignals) -> tuple[dict, np.ndarray]:
         "per_roi_columns": list(signals.per_roi.columns),
         "params": asdict(signals.params),
         "places_side_by_side": signals.places_side_by_side,
+        "filled_frames": list(signals.filled_frames),
+        "frames_dropped": signals.frames_dropped,
     }
     return header, data
 
@@ -118,4 +120,5 @@ def _from_arrays(header: dict, data: np.ndarray, video: Path) -> MotionSignals:
         video=video, fps=float(header["fps"]), n_frames=n, n_frames_claimed=int(header["n_frames_claimed"]),
         rois=rois, frames=frames, per_roi=per_roi, params=SignalParams(**header["params"]),
         places_side_by_side=header.get("places_side_by_side"),
+        filled_frames=tuple(int(i) for i in header.get("filled_frames", ())), frames_dropped=int(header.get("frames_dropped", 0)),
     )

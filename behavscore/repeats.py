@@ -67,9 +67,10 @@ def gap_frames(change_px: np.ndarray) -> np.ndarray:
     return gap
 
 
-def _repeats(change_px: np.ndarray) -> np.ndarray:
-    """The gaps of a series of changed pixels, when they are common enough to be repeats."""
-    gap = gap_frames(change_px)
+def _repeats(change_px: np.ndarray, known: np.ndarray | None = None) -> np.ndarray:
+    """The gaps of a series of changed pixels, when they are common enough to be repeats
+    (not counting ``known`` repeats, whose own gaps say nothing of the camera)."""
+    gap = gap_frames(change_px) if known is None else gap_frames(change_px) & ~known
     changing = int(np.count_nonzero(change_px > 0))
     if changing == 0 or np.count_nonzero(gap) < MIN_GAP_SHARE * changing:
         return np.zeros(gap.size, dtype=bool)
@@ -86,13 +87,15 @@ def repeated_frames(signals: MotionSignals) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Boolean per frame index (``signals.n_frames`` long). All False when the signals compare
-        frames further apart than consecutive ones, or when gaps (:func:`gap_frames`) are under
-        ``MIN_GAP_SHARE`` of the frames that change.
+        Boolean per frame index (``signals.n_frames`` long): the gaps (:func:`gap_frames`) when
+        they are at least ``MIN_GAP_SHARE`` of the frames that change, and the frames filled in
+        to hold the file to a constant rate (``signals.filled_frames``). All False when the
+        signals compare frames further apart than consecutive ones.
     """
     if signals.params.lag_frames(signals.fps) != 1:
         return np.zeros(signals.n_frames, dtype=bool)
-    return _repeats(frame_change_px(signals))
+    filled = np.isin(np.arange(signals.n_frames), signals.filled_frames)
+    return _repeats(frame_change_px(signals), filled) | filled
 
 
 def repeated_rows(signals: MotionSignals) -> np.ndarray:
@@ -117,9 +120,10 @@ def repeated_rows(signals: MotionSignals) -> np.ndarray:
     if signals.params.lag_frames(signals.fps) != 1:
         return out
     changed = np.nan_to_num(f["changed_px"].to_numpy(dtype=np.float64))
+    filled = np.isin(frame, signals.filled_frames)
     for idx in f.groupby("animal", sort=False, observed=True).indices.values():
         rows = idx[np.argsort(frame[idx], kind="stable")]
-        out[rows] |= _repeats(changed[rows])
+        out[rows] |= _repeats(changed[rows], filled[rows])
     return out
 
 
@@ -127,8 +131,9 @@ def repeat_warning(signals: MotionSignals) -> str | None:
     """What to tell the user about repeated frames (whole frames, or one compartment's), or None."""
     parts = []
     whole = repeated_frames(signals)
-    if whole.any():
-        share = np.count_nonzero(whole) / max(1, signals.n_frames)
+    camera = whole & ~np.isin(np.arange(signals.n_frames), signals.filled_frames)  # fills: told as the file's timing
+    if camera.any():
+        share = np.count_nonzero(camera) / max(1, signals.n_frames)
         parts.append(
             f"{share:.0%} of frames repeat the frame before (the camera captured about "
             f"{signals.fps * (1 - share):.0f} of the file's {signals.fps:g} frames/s)"

@@ -167,6 +167,19 @@ def flicker_warning(signals: MotionSignals) -> str | None:
     )
 
 
+def retiming_warning(signals: MotionSignals) -> str | None:
+    """What to tell the user when the file's frames were set to a constant rate, or None."""
+    filled, dropped = len(signals.filled_frames), signals.frames_dropped
+    if not filled and not dropped:
+        return None
+    return (
+        f"{signals.video}: the frames are not at the header's constant {signals.fps:.4g} frames/s (a variable frame rate, as "
+        f"phones record in dim light, frames lost, or a header rate that is not the file's): they were set to it by their "
+        f"own times, as ffmpeg -fps_mode cfr would: {filled} frames filled in (repeating the one before; left out of the "
+        f"per-second motion, as repeats are) and {dropped} left out"
+    )
+
+
 def small_body_warnings(signals: MotionSignals, animals: Sequence[str]) -> list[str]:
     """Warnings for the animals whose body (where it was found) covers fewer pixels than ``SMALLEST_CHECKED_BODY_PX``."""
     return [
@@ -243,6 +256,9 @@ def score_signals(
     if flicker:
         warnings.append(flicker)
     warnings += frozen_warnings(signals, (proto.window_start_s, proto.window_end_s))
+    retimed = retiming_warning(signals)
+    if retimed:
+        warnings.append(retimed)
     warnings += several_animals_warning(signals.video, signals.places_side_by_side)
     proto = replace(proto, labels=tuple(scorer.labels))
     table = per_second(signals)

@@ -18,7 +18,7 @@ from .appearance import Blobs, Silhouette, animal_appearance, animal_boxes, cali
 from .compartments import StretchSample, places_side_by_side
 from .lights import FLICKER_DN, BrightnessSteps, brightness_step_dn, line_means, match_brightness, sensor_rows_axis
 from .shape import nonrigid_change_px, silhouette_moments
-from .video import MIN_FRAMES, VideoError, VideoInfo, check_constant_rate, decoder_settings, iter_luma, pass_decoder_threads, probe
+from .video import MIN_FRAMES, Retiming, VideoError, VideoInfo, at_constant_rate, decoder_settings, iter_luma, pass_decoder_threads, probe
 
 
 #: Per-frame signals, in this order in the pass's array.
@@ -29,7 +29,7 @@ SIGNAL_NAMES = [
 N_SIGNALS = len(SIGNAL_NAMES)
 #: Version of the signal computation; raise it whenever a change alters the numbers, so that
 #: signals cached by an earlier version are computed again.
-SIGNALS_VERSION = 8
+SIGNALS_VERSION = 9
 #: ROIs whose short side is at least twice this are measured at half resolution.
 HALF_RES_MIN_SIDE_PX = 120
 #: The animal's silhouette is measured at half the resolution of the pass in ROIs whose short
@@ -123,7 +123,7 @@ class MotionSignals:
     fps : float
         Frame rate used for timing.
     n_frames : int
-        Frames actually decoded.
+        Frames actually decoded (at the constant rate: see ``filled_frames``).
     n_frames_claimed : int
         Frames the file header claims (0 if unknown).
     rois : tuple of Roi
@@ -151,6 +151,11 @@ class MotionSignals:
         things moved in the first minute, as :func:`behavscore.compartments.places_side_by_side`
         counts them (2 or more: the frame seems to hold several animals). None when ROIs were
         given, or for signals cached before this was measured.
+    filled_frames : tuple of int
+        Frames that repeat the one before because the file's own frame times left a gap there
+        at the constant rate (:func:`behavscore.video.at_constant_rate`); empty for most files.
+    frames_dropped : int
+        Frames of the file left out to hold the constant rate (0 for most files).
     """
 
     video: Path
@@ -162,6 +167,8 @@ class MotionSignals:
     per_roi: pd.DataFrame
     params: SignalParams = field(default_factory=SignalParams)
     places_side_by_side: int | None = None
+    filled_frames: tuple[int, ...] = ()
+    frames_dropped: int = 0
 
     @property
     def duration_s(self) -> float:
@@ -394,9 +401,11 @@ def compute_signals(
     Only the calibration frames and a fixed-size reservoir of down-scaled frames are held in
     memory, whatever the video's length.
 
-    Timing is by frame index at the header's frame rate; a file whose frame times are not at a
-    constant rate (variable frame rate, or a wrong rate in its header) is refused with a
-    VideoError that tells how to re-encode it (see :func:`behavscore.video.check_constant_rate`).
+    Timing is by frame index at the header's frame rate. A file whose frame times are not at
+    that rate (a variable frame rate, as phones record in dim light; frames lost; a header rate
+    that is not the file's) is first set to it by the frames' own times, as ``ffmpeg
+    -fps_mode cfr`` would (:func:`behavscore.video.at_constant_rate`): ``filled_frames`` and
+    ``frames_dropped`` say what was filled in and left out.
     """
     info = info or probe(path)
     rois = tuple(rois) if rois else (whole_frame_roi(info, info.path.stem),)
@@ -406,14 +415,15 @@ def compute_signals(
     prefetch = prefetch_frames(info) if background else 0  # 0: decode in this thread
     stream = iter_luma(info.path, info, prefetch=prefetch, threads=pass_decoder_threads(), times_ms=times_ms)
 
+    retiming = Retiming()
     try:
-        return _pass(info, rois, params, stream, times_ms)
+        return _pass(info, rois, params, at_constant_rate(stream, times_ms, info.fps, retiming), retiming)
     finally:
         stream.close()  # stops the decoding thread at once if the pass ends early
 
 
 def _pass(
-    info: VideoInfo, rois: tuple[Roi, ...], params: SignalParams, stream: Iterator[np.ndarray], times_ms: list[float]
+    info: VideoInfo, rois: tuple[Roi, ...], params: SignalParams, stream: Iterator[np.ndarray], retiming: Retiming
 ) -> MotionSignals:
     """The body of :func:`compute_signals`: calibrate on the first frames, then measure every frame."""
     calibration: list[np.ndarray] = []
@@ -423,7 +433,6 @@ def _pass(
             break
     if len(calibration) < MIN_FRAMES:
         raise VideoError(f"{info.path}: only {len(calibration)} frame could be decoded; at least {MIN_FRAMES} are needed")
-    check_constant_rate(info.path, times_ms[:], info.fps)  # the frames decoded so far: refuse early
 
     # Large frames are measured at half resolution: 4x less work, same motion (counts are
     # reported in full-resolution pixels).
@@ -549,7 +558,6 @@ def _pass(
             n += 1
             if n == len(calibration):
                 calibration.clear()  # release the buffered frames once they are processed
-        check_constant_rate(info.path, times_ms, info.fps)
         # The decoder has finished: the kept frames not searched yet are searched on all threads.
         pending = [
             early[i] if i in early else pool.submit(lambda fr: search(reservoir.as_small(fr)), kept)
@@ -578,5 +586,5 @@ def _pass(
     return MotionSignals(
         video=info.path, fps=info.fps, n_frames=n, n_frames_claimed=info.n_frames_claimed,
         rois=rois, frames=frames_table(rois, rows[:n]), per_roi=pd.DataFrame(per_roi), params=params,
-        places_side_by_side=places,
+        places_side_by_side=places, filled_frames=tuple(retiming.filled), frames_dropped=retiming.dropped,
     )

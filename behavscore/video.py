@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import cv2
 import numpy as np
@@ -215,7 +216,7 @@ def iter_luma(
     times_ms : list, optional
         When given, each frame's presentation time (ms from the start of the stream, as the
         file states it) is appended to it before the frame is yielded; see
-        :func:`check_constant_rate`.
+        :func:`at_constant_rate`.
 
     Yields
     ------
@@ -296,74 +297,69 @@ def _iter_converted(
         cap.release()
 
 
-#: How far (s) a frame's time may be from where the constant header rate places it, at least:
-#: 5 % of a 1-s bin (one frame interval when that is longer).
-FRAME_TIME_TOLERANCE_S = 0.05
+@dataclass
+class Retiming:
+    """What :func:`at_constant_rate` did to hold a file's frames to a constant rate.
+
+    Attributes
+    ----------
+    filled : list of int
+        Slots of the constant rate (frame indices of the stream it yields) given the frame
+        before once more, across gaps in the file's frame times (a camera that slowed down,
+        frames lost).
+    dropped : int
+        Frames left out because a later frame fell in the same slot (a camera faster than the
+        header's rate).
+    """
+
+    filled: list[int] = field(default_factory=list)
+    dropped: int = 0
 
 
-def constant_rate_problem(times_ms: Sequence[float], fps: float) -> str | None:
-    """How frame times depart from a constant frame rate, or None when they do not.
+def at_constant_rate(frames: Iterable[np.ndarray], times_ms: Sequence[float], fps: float, retiming: Retiming) -> Iterator[np.ndarray]:
+    """The frames of a stream at a constant rate, placed by their own presentation times.
+
+    Slot ``k`` of the constant rate lies at ``t0 + k / fps``; each frame goes to the slot
+    nearest its time, a slot no frame reaches gets the frame before once more, and of several
+    frames in one slot the last is kept: what ``ffmpeg -fps_mode cfr`` makes of a file with a
+    variable frame rate. A file whose frames already follow each other at ``fps`` (within half
+    an interval) passes unchanged.
 
     Parameters
     ----------
+    frames : iterable of numpy.ndarray
+        Decoded frames in order.
     times_ms : sequence of float
-        Presentation time of each decoded frame, in ms.
+        Presentation time of each frame (ms), filled at least as fast as ``frames`` yields
+        (:func:`iter_luma` with ``times_ms``). A frame without a usable time (not finite, or
+        not after the frame before) takes the next slot.
     fps : float
-        Frame rate used for timing (the file header's).
+        The constant rate.
+    retiming : Retiming
+        Counts what was filled and dropped (updated as frames are yielded).
 
-    Returns
-    -------
-    str or None
-        None when every frame lies within one frame interval or ``FRAME_TIME_TOLERANCE_S``,
-        whichever is longer, of ``t0 + i / fps`` (or when the file gives no usable times:
-        fewer than two, not finite, or all equal); otherwise a description of the first frame
-        that does not, with the mean rate of the frames given.
-
-    Notes
-    -----
-    Binning by frame index (``i / fps``) is then never more than that far off. Jitter of a few
-    ms and a few frames dropped at the start, common in camera files, pass; a variable frame
-    rate or a header rate that is not the real one does not.
+    Yields
+    ------
+    numpy.ndarray
+        One frame per slot.
     """
-    t = np.asarray(times_ms, dtype=np.float64)
-    if t.size < 2 or not np.isfinite(t).all() or (t == t[0]).all():
-        return None
     interval_ms = 1000.0 / fps
-    tolerance_ms = max(interval_ms, 1000.0 * FRAME_TIME_TOLERANCE_S) * (1 + 1e-9)
-    expected = t[0] + np.arange(t.size) * interval_ms
-    off = np.flatnonzero(np.abs(t - expected) > tolerance_ms)
-    if off.size == 0:
-        return None
-    i = int(off[0])
-    span_ms = t[-1] - t[0]
-    mean = f"{1000.0 * (t.size - 1) / span_ms:.4g} frames/s" if span_ms > 0 else "not measurable"
-    return (
-        f"frame {i} is at {(t[i] - t[0]) / 1000:.3f} s, not at {i / fps:.3f} s as {fps:g} frames/s would place it "
-        f"(mean rate of the {t.size} frames decoded: {mean})"
-    )
-
-
-def typical_rate(times_ms: Sequence[float]) -> float | None:
-    """Frame rate at which most frames follow each other: 1000 / median interval (None if unknown)."""
-    steps = np.diff(np.asarray(times_ms, dtype=np.float64))
-    steps = steps[np.isfinite(steps) & (steps > 0)]
-    return 1000.0 / float(np.median(steps)) if steps.size else None
-
-
-def check_constant_rate(path: str | os.PathLike, times_ms: Sequence[float], fps: float) -> None:
-    """Raise VideoError naming the file when its frame times are not at a constant ``fps``.
-
-    See :func:`constant_rate_problem`. The 1-s bins count frames at the header's frame rate,
-    so a file with a variable frame rate (or a wrong rate in its header) would put movement
-    in the wrong seconds; it is refused with the command that re-encodes it.
-    """
-    problem = constant_rate_problem(times_ms, fps)
-    if problem is not None:
-        rate = typical_rate(times_ms) or fps
-        raise VideoError(
-            f"{path}: variable frame rate or wrong frame rate in the header: {problem}. "
-            f"Re-encode it to a constant frame rate first, e.g. "
-            f"ffmpeg -i {Path(path).name} -fps_mode cfr -r {rate:.4g} {Path(path).stem}_cfr.mp4 "
-            f"(-r: the rate most frames were recorded at, here {rate:.4g} frames/s; "
-            "ffmpeg before 5.1: -vsync cfr instead of -fps_mode cfr)"
-        )
+    held, held_slot, t0, last_ms = None, 0, math.nan, -math.inf
+    for i, frame in enumerate(frames):
+        t = float(times_ms[i]) if i < len(times_ms) else math.nan
+        if held is None:
+            held, t0, last_ms = frame, t, t if math.isfinite(t) else last_ms
+            continue
+        usable = math.isfinite(t) and math.isfinite(t0) and t > last_ms
+        slot = max(held_slot, round((t - t0) / interval_ms)) if usable else held_slot + 1
+        if slot == held_slot:
+            retiming.dropped += 1
+        else:
+            retiming.filled.extend(range(held_slot + 1, slot))
+            for _ in range(slot - held_slot):
+                yield held
+        held, held_slot = frame, slot
+        if usable:
+            last_ms = t
+    if held is not None:
+        yield held

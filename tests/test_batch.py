@@ -142,6 +142,13 @@ def test_cached_signals_round_trip_exactly(short_tst, tmp_path):
     pd.testing.assert_frame_equal(back.per_roi, signals.per_roi)
     assert (back.fps, back.n_frames, back.n_frames_claimed, back.rois, back.params) == (
         signals.fps, signals.n_frames, signals.n_frames_claimed, signals.rois, signals.params)
+    # What setting a file to a constant rate did travels with the signals.
+    from dataclasses import replace
+
+    retimed = replace(signals, filled_frames=(3, 4, 90), frames_dropped=7)
+    cache.save("r", retimed)
+    back = cache.load("r", short_tst.path)
+    assert (back.filled_frames, back.frames_dropped) == ((3, 4, 90), 7)
 
 
 def test_damaged_cache_file_is_ignored_and_the_video_decoded_again(short_tst, tmp_path):

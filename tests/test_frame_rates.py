@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from behavscore.signals import SignalParams, compute_signals
+from behavscore.signals import Roi, SignalParams, compute_signals
 
 from conftest import write_video
 from test_accuracy import immobility_tolerance_s, video_against_truth
@@ -80,3 +80,58 @@ def test_a_60_fps_camera_is_scored_within_the_bar(at_60fps, protocol, model):
     error = (table["auto_s"] - table["truth_s"]).abs()
     assert (error <= table["truth_s"].map(immobility_tolerance_s)).all(), table.assign(error_s=error)
     assert (table["agreement"] >= 0.85).all(), table
+
+
+#: The variable-rate videos: 30 frames/s, but 20 in this stretch (s), as a phone records in dim light.
+SLOW_STRETCH_S = (20, 40)
+
+
+@pytest.fixture(scope="module")
+def variable_rate(tmp_path_factory):
+    """60-s, 3-animal FST and TST videos at 30 frames/s whose camera drops to 20 frames/s from
+    20 to 40 s (every third frame missing, the others lasting 1.5 frames): the header gives the
+    mean rate, 26.7 frames/s. Per protocol: the video and the signals of the variable-rate file."""
+    from behavscore.synth import generate_video
+    from behavscore.video import iter_luma
+
+    from mp4_times import set_frame_durations, timescale
+
+    out = tmp_path_factory.mktemp("variable_rate")
+    made = {}
+    for protocol in ("fst", "tst"):
+        video = generate_video(out / f"{protocol}.mp4", protocol, seed=4408, seconds=60, animals=3, fps=30)
+        frames = list(iter_luma(video.path))
+        slow = range(SLOW_STRETCH_S[0] * 30, SLOW_STRETCH_S[1] * 30)
+        keep = [i for i in range(len(frames)) if not (i in slow and i % 3 == 2)]
+        kept = write_video(out / f"{protocol}_kept.mp4", [frames[i] for i in keep], fps=30)
+        tick = timescale(kept) // 30
+        durations = [tick * (b - a) for a, b in zip(keep[:-1], keep[1:])] + [tick]
+        path = set_frame_durations(kept, out / f"{protocol}_vfr.mp4", durations)
+        made[protocol] = (video, compute_signals(path, [Roi(*r) for r in video.rois]))
+    return made
+
+
+@pytest.mark.parametrize("model", ["threshold", "default"])
+@pytest.mark.parametrize("protocol", ["fst", "tst"])
+def test_a_variable_frame_rate_video_is_scored_within_the_bar(variable_rate, protocol, model):
+    # Set to the header's 26.7 frames/s by the frames' own times: the 30-frames/s stretches
+    # lose one frame in nine, the 20-frames/s one gets a repeat in every fourth slot, left out
+    # of the per-second motion as a camera's repeats are. Read as new frames, those repeats
+    # are the deep troughs of a passive swing: the TST threshold scorer then called 17-20 s
+    # too much immobility for each mouse. Measured: every animal within 3 s, both scorers.
+    from dataclasses import replace
+
+    from behavscore.score import score_signals
+
+    video, signals = variable_rate[protocol]
+    assert signals.fps == pytest.approx(1600 / 60) and signals.n_frames == 1600
+    assert len(signals.filled_frames) == signals.frames_dropped == 134
+    truth = video.truth.assign(immobile=video.truth["label"] == "immobile").groupby("animal")["immobile"].sum()
+    result = score_signals(signals, protocol, model, window=(0, 60))
+    error = result.summary.set_index("animal")["immobility_s"] - truth
+    assert (error.abs() <= truth.map(immobility_tolerance_s)).all(), error
+    assert any("not at the header's constant 26.67 frames/s" in w for w in result.warnings)
+    if protocol == "tst" and model == "threshold":
+        naive = score_signals(replace(signals, filled_frames=()), protocol, model, window=(0, 60))
+        naive_error = naive.summary.set_index("animal")["immobility_s"] - truth
+        assert (naive_error.abs() > truth.map(immobility_tolerance_s)).all(), naive_error
