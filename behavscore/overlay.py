@@ -6,14 +6,14 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
 import pandas as pd
 
 from .summary import in_window_mask
-from .video import VideoError, probe
+from .video import Retiming, VideoError, at_constant_rate, probe
 
 #: Box and text colour (BGR) of each per-second label.
 LABEL_COLOURS_BGR: dict[str, tuple[int, int, int]] = {
@@ -248,6 +248,27 @@ def legible_scale(height_px: int, min_height_px: int = 240) -> int:
     return max(1, math.ceil(min_height_px / max(height_px, 1)))
 
 
+def _colour_frames(cap: cv2.VideoCapture, times_ms: list[float], first: int) -> Iterator[np.ndarray | None]:
+    """Each frame of an open video and its time (appended to ``times_ms``); the frames that
+    come before slot ``first - 1`` by their own times (by their count where the file gives no
+    times) are only demuxed and decoded, not converted, and yielded as None."""
+    skip_ms = (first - 1) * 1000.0 / max(cap.get(cv2.CAP_PROP_FPS), 1e-9)
+    t0, n = math.nan, 0
+    while cap.grab():
+        t = cap.get(cv2.CAP_PROP_POS_MSEC)
+        times_ms.append(t)
+        t0 = t if n == 0 else t0
+        early = t - t0 < skip_ms if math.isfinite(t) and math.isfinite(t0) else n < first - 1
+        n += 1
+        if early:
+            yield None
+            continue
+        ok, frame = cap.retrieve()
+        if not ok or frame is None:
+            return
+        yield frame
+
+
 def write_overlay(
     video_path: str | os.PathLike,
     seconds: pd.DataFrame,
@@ -326,16 +347,15 @@ def write_overlay(
         raise ValueError(f"{out_path}: cannot write an {FOURCC} video here (is the folder writable and the name an .mp4?)")
     cap = cv2.VideoCapture(str(info.path), cv2.CAP_FFMPEG)
     n_written, i = 0, 0
+    times_ms: list[float] = []
+    # The frames as the scorer saw them: at the header's constant rate, by their own times.
+    frames = at_constant_rate(_colour_frames(cap, times_ms, first), times_ms, info.fps, Retiming())
     try:
-        while stop is None or i < stop:
-            if i < first:  # skipped frames are only demuxed and decoded, not converted
-                if not cap.grab():
-                    break
-                i += 1
-                continue
-            ok, frame = cap.read()
-            if not ok or frame is None:
+        for i, frame in enumerate(frames):
+            if stop is not None and i >= stop:
                 break
+            if i < first or frame is None:
+                continue
             if frame.ndim == 2:
                 frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
             if scale > 1:
@@ -346,7 +366,6 @@ def write_overlay(
             n_written += 1
             if on_frame is not None:
                 on_frame(i)
-            i += 1
     except BaseException:
         writer.release()
         partial.unlink(missing_ok=True)

@@ -345,9 +345,10 @@ def at_constant_rate(frames: Iterable[np.ndarray], times_ms: Sequence[float], fp
     """
     interval_ms = 1000.0 / fps
     held, held_slot, t0, last_ms = None, 0, math.nan, -math.inf
-    for i, frame in enumerate(frames):
-        t = float(times_ms[i]) if i < len(times_ms) else math.nan
-        if held is None:
+    n = 0
+    for n, frame in enumerate(frames, start=1):
+        t = float(times_ms[n - 1]) if n - 1 < len(times_ms) else math.nan
+        if n == 1:
             held, t0, last_ms = frame, t, t if math.isfinite(t) else last_ms
             continue
         usable = math.isfinite(t) and math.isfinite(t0) and t > last_ms
@@ -361,5 +362,5 @@ def at_constant_rate(frames: Iterable[np.ndarray], times_ms: Sequence[float], fp
         held, held_slot = frame, slot
         if usable:
             last_ms = t
-    if held is not None:
+    if n:
         yield held

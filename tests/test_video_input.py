@@ -166,6 +166,11 @@ def test_a_variable_frame_rate_file_is_scored_on_its_own_clock(tmp_path):
     assert signals.n_frames == 100 and signals.frames_dropped == 17 and len(signals.filled_frames) == 17
     assert any("vfr.mp4: the frames are not at the header's constant 16.67 frames/s" in w and "17 frames filled in" in w for w in result.warnings)
     assert not any("of frames repeat the frame before" in w for w in result.warnings)  # said once, as timing
+    # The spot-check copy shows the frames as they were scored: one per slot of the constant rate.
+    from behavscore.overlay import write_overlay
+
+    out = write_overlay(vfr, result.seconds, None, tmp_path / "check.mp4", window_s=(0, 5))
+    assert sum(1 for _ in iter_luma(out)) == signals.n_frames
 
 
 def test_a_phone_clip_stored_sideways_is_measured_as_players_show_it(tmp_path):
