@@ -248,11 +248,12 @@ def legible_scale(height_px: int, min_height_px: int = 240) -> int:
     return max(1, math.ceil(min_height_px / max(height_px, 1)))
 
 
-def _colour_frames(cap: cv2.VideoCapture, times_ms: list[float], first: int) -> Iterator[np.ndarray | None]:
+def _colour_frames(cap: cv2.VideoCapture, times_ms: list[float], first: int, fps: float) -> Iterator[np.ndarray | None]:
     """Each frame of an open video and its time (appended to ``times_ms``); the frames that
-    come before slot ``first - 1`` by their own times (by their count where the file gives no
-    times) are only demuxed and decoded, not converted, and yielded as None."""
-    skip_ms = (first - 1) * 1000.0 / max(cap.get(cv2.CAP_PROP_FPS), 1e-9)
+    come before slot ``first - 1`` of the constant rate ``fps`` by their own times (by their
+    count where the file gives no times) are only demuxed and decoded, not converted, and
+    yielded as None."""
+    skip_ms = (first - 1) * 1000.0 / fps
     t0, n = math.nan, 0
     while cap.grab():
         t = cap.get(cv2.CAP_PROP_POS_MSEC)
@@ -349,7 +350,7 @@ def write_overlay(
     n_written, i = 0, 0
     times_ms: list[float] = []
     # The frames as the scorer saw them: at the header's constant rate, by their own times.
-    frames = at_constant_rate(_colour_frames(cap, times_ms, first), times_ms, info.fps, Retiming())
+    frames = at_constant_rate(_colour_frames(cap, times_ms, first, info.fps), times_ms, info.fps, Retiming())
     try:
         for i, frame in enumerate(frames):
             if stop is not None and i >= stop:
