@@ -127,6 +127,12 @@ def repeated_rows(signals: MotionSignals) -> np.ndarray:
     return out
 
 
+def animals_with_repeats(signals: MotionSignals) -> list[str]:
+    """The animals whose per-second motion leaves out repeated frames (:func:`repeated_rows`)."""
+    rows = repeated_rows(signals)
+    return list(dict.fromkeys(signals.frames["animal"].to_numpy()[rows].tolist()))
+
+
 def repeat_warning(signals: MotionSignals) -> str | None:
     """What to tell the user about repeated frames (whole frames, or one compartment's), or None."""
     parts = []
@@ -193,12 +199,12 @@ def frozen_seconds(signals: MotionSignals, window_s: tuple[float, float]) -> dic
     return out
 
 
-def frozen_warnings(signals: MotionSignals, window_s: tuple[float, float]) -> list[str]:
-    """What to tell the user about ROIs whose picture stands still inside the window (see
-    :func:`frozen_seconds`)."""
-    return [
-        f"{signals.video}: ROI {animal!r}: the picture does not change at all (every pixel the same as in the frame "
-        f"before) for {frozen_s:.1f} s of the window, from {first_s:.1f} s on, in runs of {FROZEN_RUN_S:g} s or more: a "
-        f"frozen picture (a recorder that lost the camera's signal) is scored as immobility; look at the video there"
+def frozen_warnings(signals: MotionSignals, window_s: tuple[float, float]) -> dict[str, str]:
+    """What to tell the user (by animal) about ROIs whose picture stands still inside the window
+    (see :func:`frozen_seconds`)."""
+    return {
+        animal: f"{signals.video}: ROI {animal!r}: the picture does not change at all (every pixel the same as in the "
+        f"frame before) for {frozen_s:.1f} s of the window, from {first_s:.1f} s on, in runs of {FROZEN_RUN_S:g} s or "
+        f"more: a frozen picture (a recorder that lost the camera's signal) is scored as immobility; look at the video there"
         for animal, (frozen_s, first_s) in frozen_seconds(signals, window_s).items()
-    ]
+    }

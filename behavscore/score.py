@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ from .compartments import several_animals_warning
 from .features import add_frame_measures
 from .per_second import n_bins, per_second
 from .protocols import Protocol, get_protocol
-from .repeats import frozen_warnings, repeat_warning
+from .repeats import animals_with_repeats, frozen_warnings, repeat_warning
 from .scorers import Scorer, resolve_scorer
 from .signals import FLICKER_DN, MotionSignals, Roi, SignalParams, compute_signals
 from .summary import BOUT_COLUMNS, bout_table, in_window_mask, per_minute, summarise_animal
@@ -128,26 +128,26 @@ def check_duration(signals: MotionSignals, protocol: Protocol) -> tuple[Protocol
     return protocol, warnings
 
 
-def outline_warnings(signals: MotionSignals, animals: Sequence[str]) -> list[str]:
-    """Warnings for the animals whose outline was found in under ``MIN_OUTLINE_SHARE`` of the
-    frames where it is measured (every ``silhouette_interval_s``), or first found more than
-    ``LATE_OUTLINE_S`` into the video."""
+def outline_warnings(signals: MotionSignals, animals: Sequence[str]) -> dict[str, str]:
+    """Warnings (by animal) for the animals whose outline was found in under
+    ``MIN_OUTLINE_SHARE`` of the frames where it is measured (every ``silhouette_interval_s``),
+    or first found more than ``LATE_OUTLINE_S`` into the video."""
     f = signals.frames
     measured = f[f["frame_luma_dn"].notna() & f["animal"].isin(list(animals))]
     share = measured["animal_area_px"].notna().groupby(measured["animal"]).mean()
     first_s = measured["frame"][measured["animal_area_px"].notna()].groupby(measured["animal"]).min() / signals.fps
-    out = [
-        f"{signals.video}: ROI {animal!r}: the animal's outline was found in only {s:.0%} of the frames where it "
+    out = {
+        animal: f"{signals.video}: ROI {animal!r}: the animal's outline was found in only {s:.0%} of the frames where it "
         f"is measured; where it is not (the animal touching a wall, the ROI's edge or a background of its own "
         f"colour), the classifier's outline features (shape change, area, centroid) are interpolated"
         for animal, s in share.items() if s < MIN_OUTLINE_SHARE
-    ]
-    out += [
-        f"{signals.video}: ROI {animal!r}: the animal's outline was first found {t:.0f} s into the video (nothing in "
+    }
+    out.update({
+        animal: f"{signals.video}: ROI {animal!r}: the animal's outline was first found {t:.0f} s into the video (nothing in "
         f"the ROI moved like an animal before: was the mouse put in after the camera started? then give the test's "
         f"start, cohort column test_start_s); the classifier's outline features before then are filled in"
         for animal, t in first_s.items() if t > LATE_OUTLINE_S and share[animal] >= MIN_OUTLINE_SHARE
-    ]
+    })
     return out
 
 
@@ -180,22 +180,23 @@ def retiming_warning(signals: MotionSignals) -> str | None:
     )
 
 
-def small_body_warnings(signals: MotionSignals, animals: Sequence[str]) -> list[str]:
-    """Warnings for the animals whose body (where it was found) covers fewer pixels than ``SMALLEST_CHECKED_BODY_PX``."""
-    return [
-        f"{signals.video}: ROI {row.animal!r}: the animal covers only {row.animal_area_px:.0f} px of the image; scoring "
+def small_body_warnings(signals: MotionSignals, animals: Sequence[str]) -> dict[str, str]:
+    """Warnings (by animal) for the animals whose body (where it was found) covers fewer pixels
+    than ``SMALLEST_CHECKED_BODY_PX``."""
+    return {
+        row.animal: f"{signals.video}: ROI {row.animal!r}: the animal covers only {row.animal_area_px:.0f} px of the image; scoring "
         f"was checked against known truth down to {SMALLEST_CHECKED_BODY_PX:.0f} px, and below that small movements of a "
         f"limb change no whole pixel (immobility tends to be over-called): record closer or at a higher resolution, or "
         f"check some seconds by eye (behavscore overlay)"
         for row in signals.per_roi.itertuples()
         if row.animal in animals and row.animal_found and row.animal_area_px < SMALLEST_CHECKED_BODY_PX
-    ]
+    }
 
 
 def disagreement_warnings(
     video: os.PathLike | str, seconds: pd.DataFrame, threshold_labels: pd.Series, protocol: Protocol
-) -> list[str]:
-    """Warnings for the animals whose immobility over the window, by the trained scorer
+) -> dict[str, str]:
+    """Warnings (by animal) for the animals whose immobility over the window, by the trained scorer
     (``seconds["label"]``) and by the protocol's threshold scorer (``threshold_labels``, same
     index), differs by more than ``DISAGREEMENT_PCT`` percentage points."""
     window = in_window_mask(seconds["second"], (protocol.window_start_s, protocol.window_end_s))
@@ -203,14 +204,14 @@ def disagreement_warnings(
         {"animal": seconds["animal"], "model": seconds["label"] == "immobile", "threshold": threshold_labels == "immobile"}
     )
     share = 100.0 * calls[window].groupby("animal", sort=False)[["model", "threshold"]].mean()
-    return [
-        f"{video}: ROI {animal!r}: the classifier calls {row['model']:.0f} % of the window immobile, the motion "
+    return {
+        animal: f"{video}: ROI {animal!r}: the classifier calls {row['model']:.0f} % of the window immobile, the motion "
         f"index (threshold scorer) {row['threshold']:.0f} %: one of them is off for this video (the shipped models agree "
         f"with the threshold scorer within a few points on the synthetic videos they were made for; another camera angle, "
         f"lighting, species or test moves them apart). Check some seconds by eye (behavscore overlay), score with "
         f"--model threshold, or validate against hand scoring (behavscore validate)"
         for animal, row in share.iterrows() if abs(row["model"] - row["threshold"]) > DISAGREEMENT_PCT
-    ]
+    }
 
 
 def animal_present(signals: MotionSignals, seconds: pd.DataFrame) -> dict[str, bool]:
@@ -248,18 +249,29 @@ def score_signals(
             "trained model reads; compute them again with the default SignalParams, or score them with model='threshold'"
         )
     min_bout_s = scorer.min_bout_s
-    proto, warnings = check_duration(signals, proto)
-    repeats = repeat_warning(signals)
-    if repeats:
-        warnings.append(repeats)
-    flicker = flicker_warning(signals)
-    if flicker:
-        warnings.append(flicker)
-    warnings += frozen_warnings(signals, (proto.window_start_s, proto.window_end_s))
-    retimed = retiming_warning(signals)
-    if retimed:
-        warnings.append(retimed)
-    warnings += several_animals_warning(signals.video, signals.places_side_by_side)
+    warnings: list[str] = []
+    flags: dict[str, list[str]] = {roi.animal: [] for roi in signals.rois}
+
+    def note(text: str | None, flag: str, animals: Iterable[str] | None = None) -> None:
+        """Keep a warning, and flag the animals it concerns (all of the video's by default)."""
+        if text:
+            warnings.append(text)
+            for animal in flags if animals is None else animals:
+                flags[animal].append(flag)
+
+    def note_each(texts: dict[str, str], flag: str) -> None:
+        for animal, text in texts.items():
+            note(text, flag, [animal])
+
+    proto, length = check_duration(signals, proto)
+    for text in length:
+        note(text, "video length")
+    note(repeat_warning(signals), "repeated frames", animals_with_repeats(signals))
+    note(flicker_warning(signals), "flickering light")
+    note_each(frozen_warnings(signals, (proto.window_start_s, proto.window_end_s)), "frozen picture")
+    note(retiming_warning(signals), "frame rate")
+    for text in several_animals_warning(signals.video, signals.places_side_by_side):
+        note(text, "several animals")
     proto = replace(proto, labels=tuple(scorer.labels))
     table = per_second(signals)
     if not isinstance(scorer, ThresholdScorer):  # the waveform measures are the classifier's alone
@@ -290,13 +302,14 @@ def score_signals(
             empty.update(immobility_pct=np.nan, bouts=np.nan)
             rows.append({**base, **empty, "model": scorer.name, "status": "no_animal"})
             warnings.append(f"{signals.video}: ROI {roi.animal!r}: nothing that moves or looks like an animal; no immobility reported")
-    warnings += small_body_warnings(signals, [a for a, here in present.items() if here])
+    note_each(small_body_warnings(signals, [a for a, here in present.items() if here]), "small body")
     if not isinstance(scorer, ThresholdScorer):  # the threshold scorer reads no outline measure
-        warnings += outline_warnings(signals, [a for a, here in present.items() if here])
+        note_each(outline_warnings(signals, [a for a, here in present.items() if here]), "outline")
         threshold_labels = index.predict(table)["label"]
-        warnings += disagreement_warnings(signals.video, seconds[~absent], threshold_labels[~absent], proto)
+        note_each(disagreement_warnings(signals.video, seconds[~absent], threshold_labels[~absent], proto), "disagreement")
     summary = pd.DataFrame(rows)
-    extras = [c for c in summary.columns if c in ("longest_bout_s", "threshold_pct")]
+    summary["flags"] = ["; ".join(dict.fromkeys(flags[roi.animal])) for roi in signals.rois]
+    extras = [c for c in summary.columns if c in ("longest_bout_s", "threshold_pct", "flags")]
     lead = [c for c in summary.columns if c not in extras]
     summary = summary[lead + extras]
     minutes = per_minute(seconds[~absent], proto)

@@ -122,6 +122,8 @@ def test_flickering_lights_leave_immobility_where_truth_is(flickering, protocol,
     error, tolerance, warnings = errors_s(video, signals, protocol, model)
     assert (error.abs() <= tolerance).all(), error
     assert any(str(signals.video) in w and "brightness" in w for w in warnings), warnings
+    flags = score_signals(signals, protocol, model, window=(0, SECONDS)).summary["flags"]
+    assert flags.str.contains("flickering light").all(), flags
     naive_error, _, _ = errors_s(video, naive, protocol, model)
     assert (naive_error.abs() > tolerance).any(), naive_error  # the videos do test the matching
 

@@ -225,6 +225,16 @@ def test_a_frozen_picture_is_reported_with_when_and_how_long(frozen):
     # Only the window counts; the same scene, live, has no such runs.
     assert not frozen_seconds(frozen["signals"], (0, FREEZE_S))
     assert not frozen_seconds(frozen["original"], (0, 40))
+    # summary.csv flags every animal, and none in the live scene.
+    flags = score_signals(frozen["signals"], "tst", "threshold", window=(0, 40)).summary["flags"]
+    assert flags.str.contains("frozen picture").all(), flags
+    assert (score_signals(frozen["original"], "tst", "threshold", window=(0, 40)).summary["flags"] == "").all()
+
+
+def test_only_the_compartment_of_the_slower_camera_is_flagged(composed):
+    summary = score_signals(composed["signals"], "tst", "threshold", window=(0, 40)).summary.set_index("animal")
+    first, second = (r.animal for r in composed["rois"])
+    assert summary.loc[first, "flags"] == "repeated frames" and summary.loc[second, "flags"] == "", summary["flags"]
 
 
 def test_a_padded_camera_is_not_a_frozen_picture(padded, composed):

@@ -40,6 +40,12 @@ def test_summary_follows_the_contract(fst_result):
     assert (fst_result.summary["model"] == "threshold").all()
 
 
+def test_a_clean_video_flags_no_animal(fst_result, short_tst):
+    assert (fst_result.summary["flags"] == "").all(), fst_result.summary["flags"]
+    classifier = score_video(short_tst.path, protocol="tst", rois=short_tst.rois, window=(0, 40))
+    assert (classifier.summary["flags"] == "").all() and not classifier.warnings, classifier.warnings
+
+
 def test_summary_agrees_with_its_own_seconds(fst_result):
     for row in fst_result.summary.itertuples():
         s = fst_result.seconds[fst_result.seconds["animal"] == row.animal]
@@ -135,8 +141,8 @@ def test_classifier_and_threshold_disagreeing_is_reported_per_animal_within_the_
     seconds = pd.DataFrame({"animal": animal, "second": second, "label": np.where(model, "immobile", "mobile")})
     threshold_labels = pd.Series(np.where(threshold, "immobile", "mobile"))
     warned = disagreement_warnings("v.mp4", seconds, threshold_labels, replace(get_protocol("tst"), window_end_s=40))
-    assert len(warned) == 1, warned
-    assert "v.mp4: ROI 'far'" in warned[0] and "75 %" in warned[0] and "25 %" in warned[0]
+    assert list(warned) == ["far"], warned
+    assert "v.mp4: ROI 'far'" in warned["far"] and "75 %" in warned["far"] and "25 %" in warned["far"]
 
 
 def test_no_disagreement_reported_on_the_videos_the_models_were_made_for(short_tst):
