@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -108,6 +108,20 @@ class VideoOutcome:
             "fps": signals.fps if signals is not None else None,
             "warnings": list(self.result.warnings) if self.result is not None else [],
         }
+
+
+def same_content_warnings(outcomes: Sequence[VideoOutcome]) -> list[tuple[str, set[str]]]:
+    """Warnings, each with its videos' paths, for files of a cohort with the same content (the
+    same recording copied under another name): their animals are scored from the same frames."""
+    by_content: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        if outcome.sha256:
+            by_content.setdefault(outcome.sha256, []).append(outcome.video)
+    return [
+        (f"{', '.join(paths)}: the same file content (SHA-256 {sha[:12]}...): one recording listed as {len(paths)} videos? "
+         f"Their animals are scored from the same frames", set(paths))
+        for sha, paths in by_content.items() if len(paths) > 1
+    ]
 
 
 def score_task(task: VideoTask) -> VideoOutcome:
@@ -225,6 +239,11 @@ def score_cohort(
         minutes.append(result.minutes)
         bouts.append(result.bouts)
         warnings += result.warnings
+    for text, paths in same_content_warnings(outcomes):
+        warnings.append(text)
+        for idx, path in cohort["video_path"].items():
+            if str(path) in paths and records[idx].get("status") == "ok":
+                records[idx]["flags"] = "; ".join(f for f in (records[idx].get("flags") or "", "same video") if f)
     scored = pd.DataFrame([records[i] for i in cohort.index]).drop(columns=["video", "animal"])
     summary = pd.concat([cohort[meta_cols].reset_index(drop=True), scored.reset_index(drop=True)], axis=1)
     return CohortResult(

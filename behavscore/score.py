@@ -167,6 +167,28 @@ def flicker_warning(signals: MotionSignals) -> str | None:
     )
 
 
+#: Two ROIs of a video that share at least this much of the smaller one hold the same compartment.
+SAME_COMPARTMENT_SHARE = 0.5
+
+
+def overlap_warnings(signals: MotionSignals) -> list[tuple[str, tuple[str, str]]]:
+    """Warnings, each with its two animals, for pairs of ROIs that share at least
+    ``SAME_COMPARTMENT_SHARE`` of the smaller one: the same compartment given twice (a copied
+    row of the cohort table), whose animals are scored from the same pixels."""
+    out = []
+    rois = signals.rois
+    for i, a in enumerate(rois):
+        for b in rois[i + 1 :]:
+            w = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
+            h = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+            share = max(w, 0) * max(h, 0) / min(a.w * a.h, b.w * b.h)
+            if share >= SAME_COMPARTMENT_SHARE:
+                text = (f"{signals.video}: the ROIs of {a.animal!r} and {b.animal!r} overlap by {share:.0%} of the smaller: "
+                        f"the same compartment given twice? Their animals are scored from the same pixels; check the ROIs")
+                out.append((text, (a.animal, b.animal)))
+    return out
+
+
 def retiming_warning(signals: MotionSignals) -> str | None:
     """What to tell the user when the file's frames were set to a constant rate, or None."""
     filled, dropped = len(signals.filled_frames), signals.frames_dropped
@@ -272,6 +294,8 @@ def score_signals(
     note(retiming_warning(signals), "frame rate")
     for text in several_animals_warning(signals.video, signals.places_side_by_side):
         note(text, "several animals")
+    for text, pair in overlap_warnings(signals):
+        note(text, "overlapping ROIs", pair)
     proto = replace(proto, labels=tuple(scorer.labels))
     table = per_second(signals)
     if not isinstance(scorer, ThresholdScorer):  # the waveform measures are the classifier's alone

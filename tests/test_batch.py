@@ -320,3 +320,26 @@ def test_bad_roi_value_is_refused_naming_line_and_column(tmp_path, value):
     pd.DataFrame({"video": ["v.mp4"], "animal": ["a1"], "roi_x": [value], "roi_y": [0], "roi_w": [10], "roi_h": [10]}).to_csv(tmp_path / "c.csv", index=False)
     with pytest.raises(CohortError, match=rf"line 2, column 'roi_x': '{value}' is not a whole number of pixels >= 0"):
         read_cohort(tmp_path / "c.csv")
+
+
+def test_one_recording_listed_twice_and_one_compartment_given_twice_are_flagged(short_tst, tmp_path):
+    # Copy-paste mistakes of a cohort table: the same file under another name (its animals
+    # scored from the same frames), and one video's two rows holding the same ROI.
+    import shutil
+
+    shutil.copy(short_tst.path, tmp_path / "cage1.mp4")
+    shutil.copy(short_tst.path, tmp_path / "cage2.mp4")
+    shutil.copy(short_tst.path, tmp_path / "cage3.mp4")
+    (a1, *box1), (a2, *box2) = short_tst.rois
+    rows = [("cage1.mp4", "m1", *box1), ("cage1.mp4", "m2", *box2), ("cage2.mp4", "m3", *box1), ("cage2.mp4", "m4", *box2),
+            ("cage3.mp4", "m5", *box1), ("cage3.mp4", "m6", *box1)]
+    pd.DataFrame(rows, columns=["video", "animal", "roi_x", "roi_y", "roi_w", "roi_h"]).to_csv(tmp_path / "cohort.csv", index=False)
+    result = score_cohort(read_cohort(tmp_path / "cohort.csv"), "tst", "threshold", window=(0, 40))
+    flags = result.summary.set_index("animal")["flags"]
+    assert all("same video" in flags[m] for m in ("m1", "m2", "m3", "m4", "m5", "m6")), flags
+    assert all("overlapping ROIs" in flags[m] for m in ("m5", "m6")) and not any("overlapping" in flags[m] for m in ("m1", "m3")), flags
+    assert sum("the same file content" in w and "cage1.mp4" in w and "cage3.mp4" in w for w in result.warnings) == 1, result.warnings
+    assert any("'m5' and 'm6' overlap by 100%" in w for w in result.warnings), result.warnings
+    # Distinct recordings with compartments side by side: nothing flagged.
+    clean = score_cohort(read_cohort(tmp_path / "cohort.csv").iloc[:2], "tst", "threshold", window=(0, 40))
+    assert (clean.summary["flags"] == "").all(), clean.summary["flags"]
