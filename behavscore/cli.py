@@ -68,14 +68,16 @@ def _parse_roi(text: str, index: int, stem: str) -> tuple[str, int, int, int, in
 SUMMARY_HEADERS = {
     "animal": "animal", "immobility_s": "immob s", "immobility_pct": "immob %", "latency_s": "latency s",
     "bouts": "bouts", "mean_bout_s": "bout s", "swimming_s": "swim s", "climbing_s": "climb s", "status": "status",
+    "flags": "flags",
 }
 
 
 def _summary_table(summary, title: str) -> Table:
     table = Table(title=title, show_lines=False)
-    cols = [c for c in SUMMARY_HEADERS if c in summary.columns]
+    flagged = "flags" in summary.columns and summary["flags"].fillna("").astype(str).str.len().gt(0).any()
+    cols = [c for c in SUMMARY_HEADERS if c in summary.columns and (c != "flags" or flagged)]
     for c in cols:
-        table.add_column(SUMMARY_HEADERS[c], justify="left" if c in ("animal", "status") else "right", overflow="fold")
+        table.add_column(SUMMARY_HEADERS[c], justify="left" if c in ("animal", "status", "flags") else "right", overflow="fold")
     for row in summary.itertuples():
         table.add_row(*(_summary_cell(c, getattr(row, c)) for c in cols))
     return table
