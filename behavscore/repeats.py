@@ -89,12 +89,13 @@ def repeated_frames(signals: MotionSignals) -> np.ndarray:
     numpy.ndarray
         Boolean per frame index (``signals.n_frames`` long): the gaps (:func:`gap_frames`) when
         they are at least ``MIN_GAP_SHARE`` of the frames that change, and the frames filled in
-        to hold the file to a constant rate (``signals.filled_frames``). All False when the
-        signals compare frames further apart than consecutive ones.
+        to hold the file to a constant rate (``signals.filled_frames``). Where the signals
+        compare frames further apart than consecutive ones, gaps are not looked for: the filled
+        frames only.
     """
-    if signals.params.lag_frames(signals.fps) != 1:
-        return np.zeros(signals.n_frames, dtype=bool)
     filled = np.isin(np.arange(signals.n_frames), signals.filled_frames)
+    if signals.params.lag_frames(signals.fps) != 1:
+        return filled
     return _repeats(frame_change_px(signals), filled) | filled
 
 
@@ -111,8 +112,8 @@ def repeated_rows(signals: MotionSignals) -> np.ndarray:
         Boolean per row of ``signals.frames``: the whole frame repeats (:func:`repeated_frames`),
         or the ROI's own changed pixels have gaps (:func:`gap_frames`) in at least
         ``MIN_GAP_SHARE`` of the frames in which they change (a compartment filmed by a slower
-        camera of a composed picture). All False when the signals compare frames further
-        apart than consecutive ones.
+        camera of a composed picture). Where the signals compare frames further apart than
+        consecutive ones, the filled frames of :func:`repeated_frames` only.
     """
     f = signals.frames
     frame = f["frame"].to_numpy(dtype=np.int64)

@@ -108,6 +108,13 @@ def test_only_consecutive_frame_differences_are_checked(padded):
 
     signals = compute_signals(padded["path"], padded["rois"], SignalParams(diff_lag_s=0.2))
     assert not repeated_frames(signals).any()
+    # Frames filled in to hold a variable-rate file to its constant rate are known whatever
+    # the lag: a filled frame's difference spans one interval fewer than the others'.
+    from dataclasses import replace
+
+    filled = replace(signals, filled_frames=(40, 41, 90))
+    assert np.flatnonzero(repeated_frames(filled)).tolist() == [40, 41, 90]
+    assert repeated_rows(filled).sum() == 3 * len(padded["rois"])
 
 
 def test_real_padded_camera_repeats_match_the_tracker(reference_video):
