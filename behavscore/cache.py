@@ -105,6 +105,7 @@ def _to_arrays(signals: MotionSignals) -> tuple[dict, np.ndarray]:
         "places_side_by_side": signals.places_side_by_side,
         "filled_frames": list(signals.filled_frames),
         "frames_dropped": signals.frames_dropped,
+        "gaps_closed": signals.gaps_closed,
     }
     return header, data
 
@@ -121,4 +122,5 @@ def _from_arrays(header: dict, data: np.ndarray, video: Path) -> MotionSignals:
         rois=rois, frames=frames, per_roi=per_roi, params=SignalParams(**header["params"]),
         places_side_by_side=header.get("places_side_by_side"),
         filled_frames=tuple(int(i) for i in header.get("filled_frames", ())), frames_dropped=int(header.get("frames_dropped", 0)),
+        gaps_closed=int(header.get("gaps_closed", 0)),
     )

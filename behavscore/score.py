@@ -18,7 +18,7 @@ from .scorers import Scorer, resolve_scorer
 from .signals import FLICKER_DN, MotionSignals, Roi, SignalParams, compute_signals
 from .summary import BOUT_COLUMNS, bout_table, in_window_mask, per_minute, summarise_animal
 from .threshold import ThresholdScorer, default_threshold_scorer
-from .video import VideoError, probe
+from .video import MAX_GAP_S, VideoError, probe
 
 #: An ROI "moves" when, in its 90th-percentile second, at least this share of it changes per frame.
 MOVING_FRACTION = 0.002
@@ -191,14 +191,18 @@ def overlap_warnings(signals: MotionSignals) -> list[tuple[str, tuple[str, str]]
 
 def retiming_warning(signals: MotionSignals) -> str | None:
     """What to tell the user when the file's frames were set to a constant rate, or None."""
-    filled, dropped = len(signals.filled_frames), signals.frames_dropped
-    if not filled and not dropped:
+    filled, dropped, closed = len(signals.filled_frames), signals.frames_dropped, signals.gaps_closed
+    if not filled and not dropped and not closed:
         return None
+    closed_up = (
+        f"; {closed} gap(s) of more than {MAX_GAP_S:g} s in the file's times (a damaged time stamp, or a recording paused) "
+        f"closed up: times after them are earlier than the file says" if closed else ""
+    )
     return (
         f"{signals.video}: the frames are not at the header's constant {signals.fps:.4g} frames/s (a variable frame rate, as "
         f"phones record in dim light, frames lost, or a header rate that is not the file's): they were set to it by their "
         f"own times, as ffmpeg -fps_mode cfr would: {filled} frames filled in (repeating the one before; left out of the "
-        f"per-second motion, as repeats are) and {dropped} left out"
+        f"per-second motion, as repeats are) and {dropped} left out" + closed_up
     )
 
 

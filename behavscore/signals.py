@@ -156,6 +156,9 @@ class MotionSignals:
         at the constant rate (:func:`behavscore.video.at_constant_rate`); empty for most files.
     frames_dropped : int
         Frames of the file left out to hold the constant rate (0 for most files).
+    gaps_closed : int
+        Gaps in the file's frame times longer than :data:`behavscore.video.MAX_GAP_S` closed
+        up rather than filled (0 for most files).
     """
 
     video: Path
@@ -169,6 +172,7 @@ class MotionSignals:
     places_side_by_side: int | None = None
     filled_frames: tuple[int, ...] = ()
     frames_dropped: int = 0
+    gaps_closed: int = 0
 
     @property
     def duration_s(self) -> float:
@@ -587,4 +591,5 @@ def _pass(
         video=info.path, fps=info.fps, n_frames=n, n_frames_claimed=info.n_frames_claimed,
         rois=rois, frames=frames_table(rois, rows[:n]), per_roi=pd.DataFrame(per_roi), params=params,
         places_side_by_side=places, filled_frames=tuple(retiming.filled), frames_dropped=retiming.dropped,
+        gaps_closed=retiming.closed_gaps,
     )

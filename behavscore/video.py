@@ -310,10 +310,19 @@ class Retiming:
     dropped : int
         Frames left out because a later frame fell in the same slot (a camera faster than the
         header's rate).
+    closed_gaps : int
+        Gaps in the file's times longer than ``MAX_GAP_S`` that were closed up (the frames
+        after them moved earlier) rather than filled.
     """
 
     filled: list[int] = field(default_factory=list)
     dropped: int = 0
+    closed_gaps: int = 0
+
+
+#: A gap in a file's frame times longer than this (s) is closed up rather than filled: a
+#: damaged time stamp, or a recording paused, is not minutes of a frozen picture.
+MAX_GAP_S = 10.0
 
 
 def at_constant_rate(frames: Iterable[np.ndarray], times_ms: Sequence[float], fps: float, retiming: Retiming) -> Iterator[np.ndarray]:
@@ -323,7 +332,8 @@ def at_constant_rate(frames: Iterable[np.ndarray], times_ms: Sequence[float], fp
     nearest its time, a slot no frame reaches gets the frame before once more, and of several
     frames in one slot the last is kept: what ``ffmpeg -fps_mode cfr`` makes of a file with a
     variable frame rate. A file whose frames already follow each other at ``fps`` (within half
-    an interval) passes unchanged.
+    an interval) passes unchanged. A gap longer than ``MAX_GAP_S`` is closed up: the frame
+    after it takes the next slot, and the slots of later frames count from there.
 
     Parameters
     ----------
@@ -353,6 +363,10 @@ def at_constant_rate(frames: Iterable[np.ndarray], times_ms: Sequence[float], fp
             continue
         usable = math.isfinite(t) and math.isfinite(t0) and t > last_ms
         slot = max(held_slot, round((t - t0) / interval_ms)) if usable else held_slot + 1
+        if slot - held_slot > MAX_GAP_S * fps:
+            slot = held_slot + 1
+            t0 = t - slot * interval_ms
+            retiming.closed_gaps += 1
         if slot == held_slot:
             retiming.dropped += 1
         else:

@@ -145,10 +145,10 @@ def test_cached_signals_round_trip_exactly(short_tst, tmp_path):
     # What setting a file to a constant rate did travels with the signals.
     from dataclasses import replace
 
-    retimed = replace(signals, filled_frames=(3, 4, 90), frames_dropped=7)
+    retimed = replace(signals, filled_frames=(3, 4, 90), frames_dropped=7, gaps_closed=1)
     cache.save("r", retimed)
     back = cache.load("r", short_tst.path)
-    assert (back.filled_frames, back.frames_dropped) == ((3, 4, 90), 7)
+    assert (back.filled_frames, back.frames_dropped, back.gaps_closed) == ((3, 4, 90), 7, 1)
 
 
 def test_damaged_cache_file_is_ignored_and_the_video_decoded_again(short_tst, tmp_path):

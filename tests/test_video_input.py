@@ -140,6 +140,10 @@ def test_frames_are_placed_at_a_constant_rate_by_their_own_times(tmp_path):
     # A file really at 30 frames/s under a header of 25: one frame in six left out.
     shown, retiming = retimed(1000.0 * np.arange(60) / 30.0, fps)
     assert len(shown) == 50 and retiming.dropped == 10 and not retiming.filled
+    # A time stamp jumping an hour ahead (damaged, or the recording paused): closed up, not
+    # an hour of repeated frames.
+    shown, retiming = retimed(np.r_[exact[:5], exact[5:] + 3_600_000.0], fps)
+    assert shown == list(range(n)) and retiming == Retiming(filled=[], dropped=0, closed_gaps=1)
     # No usable times (all the same, or none): every frame in its own slot.
     assert retimed(np.zeros(10), fps)[0] == list(range(10))
     assert retimed(np.full(10, np.nan), fps)[0] == list(range(10))
@@ -166,6 +170,11 @@ def test_a_variable_frame_rate_file_is_scored_on_its_own_clock(tmp_path):
     assert signals.n_frames == 100 and signals.frames_dropped == 17 and len(signals.filled_frames) == 17
     assert any("vfr.mp4: the frames are not at the header's constant 16.67 frames/s" in w and "17 frames filled in" in w for w in result.warnings)
     assert not any("of frames repeat the frame before" in w for w in result.warnings)  # said once, as timing
+    from dataclasses import replace
+
+    from behavscore.score import retiming_warning
+
+    assert "1 gap(s) of more than 10 s in the file's times" in retiming_warning(replace(signals, gaps_closed=1))
     # The spot-check copy shows the frames as they were scored: one per slot of the constant rate.
     from behavscore.overlay import write_overlay
 
