@@ -17,6 +17,7 @@ from behavscore.signals import Roi, SignalParams, compute_signals
 
 from conftest import write_video
 from test_accuracy import immobility_tolerance_s, video_against_truth
+from test_flicker import errors_s
 
 SPEED_PX_S = 100.0
 
@@ -121,20 +122,15 @@ def test_a_variable_frame_rate_video_is_scored_within_the_bar(variable_rate, pro
     # too much immobility for each mouse. Measured: every animal within 3 s, both scorers.
     from dataclasses import replace
 
-    from behavscore.score import score_signals
-
     video, signals = variable_rate[protocol]
     assert signals.fps == pytest.approx(1600 / 60) and signals.n_frames == 1600
     assert len(signals.filled_frames) == signals.frames_dropped == 134
-    truth = video.truth.assign(immobile=video.truth["label"] == "immobile").groupby("animal")["immobile"].sum()
-    result = score_signals(signals, protocol, model, window=(0, 60))
-    error = result.summary.set_index("animal")["immobility_s"] - truth
-    assert (error.abs() <= truth.map(immobility_tolerance_s)).all(), error
-    assert any("not at the header's constant 26.67 frames/s" in w for w in result.warnings)
+    error, tolerance, warnings = errors_s(video, signals, protocol, model)
+    assert (error.abs() <= tolerance).all(), error
+    assert any("not at the header's constant 26.67 frames/s" in w for w in warnings)
     if protocol == "tst" and model == "threshold":
-        naive = score_signals(replace(signals, filled_frames=()), protocol, model, window=(0, 60))
-        naive_error = naive.summary.set_index("animal")["immobility_s"] - truth
-        assert (naive_error.abs() > truth.map(immobility_tolerance_s)).all(), naive_error
+        naive_error, _, _ = errors_s(video, replace(signals, filled_frames=()), protocol, model)
+        assert (naive_error.abs() > tolerance).all(), naive_error
 
 
 @pytest.fixture(scope="module")
@@ -165,9 +161,5 @@ def interlaced(tmp_path_factory):
 def test_an_interlaced_video_is_scored_within_the_bar(interlaced, protocol, model):
     # Measured: every animal within 3 s of truth (the same scene filmed progressively at 50
     # frames/s: within 2 s).
-    from behavscore.score import score_signals
-
-    video, signals = interlaced[protocol]
-    truth = video.truth.assign(immobile=video.truth["label"] == "immobile").groupby("animal")["immobile"].sum()
-    error = score_signals(signals, protocol, model, window=(0, 60)).summary.set_index("animal")["immobility_s"] - truth
-    assert (error.abs() <= truth.map(immobility_tolerance_s)).all(), error
+    error, tolerance, _ = errors_s(*interlaced[protocol], protocol, model)
+    assert (error.abs() <= tolerance).all(), error
