@@ -292,7 +292,9 @@ def score_signals(
     proto, length = check_duration(signals, proto)
     for text in length:
         note(text, "video length")
-    note(repeat_warning(signals), "repeated frames", animals_with_repeats(signals))
+    repeats = repeat_warning(signals)
+    if repeats:
+        note(repeats, "repeated frames", animals_with_repeats(signals))
     note(flicker_warning(signals), "flickering light")
     note_each(frozen_warnings(signals, (proto.window_start_s, proto.window_end_s)), "frozen picture")
     note(retiming_warning(signals), "frame rate")
