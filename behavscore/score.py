@@ -14,6 +14,7 @@ from .features import add_frame_measures
 from .per_second import n_bins, per_second
 from .protocols import Protocol, get_protocol
 from .repeats import animals_with_repeats, frozen_warnings, repeat_warning
+from .tail_climbing import tail_climb_seconds, tail_climb_warnings
 from .scorers import Scorer, resolve_scorer
 from .signals import FLICKER_DN, MotionSignals, Roi, SignalParams, compute_signals
 from .summary import BOUT_COLUMNS, bout_table, in_window_mask, per_minute, summarise_animal
@@ -298,6 +299,11 @@ def score_signals(
     note(flicker_warning(signals), "flickering light")
     note_each(frozen_warnings(signals, (proto.window_start_s, proto.window_end_s)), "frozen picture")
     note(retiming_warning(signals), "frame rate")
+    # A hanging mouse that climbs its tail is a TST mishap, seen in the animal's outline: a trained
+    # model's pass measures it, the threshold scorer's does not (whatever signals it is given).
+    outlined = not isinstance(scorer, ThresholdScorer)
+    climbed_s = tail_climb_seconds(signals, (proto.window_start_s, proto.window_end_s)) if proto.name == "tst" and outlined else None
+    note_each(tail_climb_warnings(signals, climbed_s or {}), "tail climbing")
     for text in several_animals_warning(signals.video, signals.places_side_by_side):
         note(text, "several animals")
     for text, pair in overlap_warnings(signals):
@@ -338,8 +344,12 @@ def score_signals(
         threshold_labels = index.predict(table)["label"]
         note_each(disagreement_warnings(signals.video, seconds[~absent], threshold_labels[~absent], proto), "disagreement")
     summary = pd.DataFrame(rows)
+    if proto.name == "tst":
+        summary["tail_climbing_s"] = [
+            float(len(climbed_s.get(roi.animal, []))) if climbed_s is not None and present[roi.animal] else np.nan for roi in signals.rois
+        ]
     summary["flags"] = ["; ".join(dict.fromkeys(flags[roi.animal])) for roi in signals.rois]
-    extras = [c for c in summary.columns if c in ("longest_bout_s", "threshold_pct", "flags")]
+    extras = [c for c in summary.columns if c in ("longest_bout_s", "threshold_pct", "tail_climbing_s", "flags")]
     lead = [c for c in summary.columns if c not in extras]
     summary = summary[lead + extras]
     minutes = per_minute(seconds[~absent], proto)

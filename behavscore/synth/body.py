@@ -123,6 +123,26 @@ def transform(pose: MousePose, matrix: np.ndarray) -> MousePose:
     )
 
 
+def blend(a: MousePose, b: MousePose, weight: float) -> MousePose:
+    """The pose ``weight`` of the way from ``a`` to ``b`` (0 = ``a``), point by point."""
+    w = float(weight)
+
+    def mix(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        return (1.0 - w) * p + w * q
+
+    return MousePose(
+        spine=mix(a.spine, b.spine),
+        half_width=mix(a.half_width, b.half_width),
+        back_sign=a.back_sign if w < 0.5 else b.back_sign,
+        limbs=mix(a.limbs, b.limbs),
+        limb_width_px=a.limb_width_px,
+        tail=mix(a.tail, b.tail),
+        ear=mix(a.ear, b.ear),
+        eye=mix(a.eye, b.eye),
+        size_px=a.size_px,
+    )
+
+
 def centroid(pose: MousePose) -> np.ndarray:
     """Width-weighted centroid of the body (x, y)."""
     w = pose.half_width

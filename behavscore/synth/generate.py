@@ -12,7 +12,7 @@ import pandas as pd
 
 from behavscore.synth import body, fst, tst
 from behavscore.synth.animal import AnimalTraits, sample_traits
-from behavscore.synth.bouts import FST_LABELS, TST_LABELS, frame_second_index, frame_states, seconds_majority, simulate_bouts
+from behavscore.synth.bouts import FST_LABELS, MOBILE, TST_LABELS, frame_second_index, frame_states, seconds_majority, simulate_bouts
 from behavscore.synth.drawing import draw_mouse
 from behavscore.synth.nuisance import NuisanceSettings, apply_camera, camera_track, make_noise_bank
 from behavscore.synth.pharmacology import DRUG_PROFILES, IMMOBILITY_LATE_RANGE, behaviour_levels
@@ -29,7 +29,10 @@ class AnimalSpec:
 
     ``immobility_late``, when given, fixes the animal's settled immobility fraction (0.05-0.92)
     instead of drawing it from its treatment: animals at the extremes of what drugs do, to check
-    that a scorer does not pull strong effects toward the middle.
+    that a scorer does not pull strong effects toward the middle. ``tail_climb_s`` (TST only),
+    ``(start_s, end_s)``: the mouse climbs its tail and clings under the bar from ``start_s``
+    until ``end_s``, the mishap for which labs exclude an animal; those seconds are labelled
+    ``mobile`` with detail ``tail_climb``.
     """
 
     treatment: str = "vehicle"
@@ -37,6 +40,7 @@ class AnimalSpec:
     sex: str | None = None
     coat: str | None = None
     immobility_late: float | None = None
+    tail_climb_s: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,11 @@ def _as_spec(item: AnimalSpec | Mapping | None) -> AnimalSpec:
     lo, hi = IMMOBILITY_LATE_RANGE
     if spec.immobility_late is not None and not lo <= spec.immobility_late <= hi:
         raise ValueError(f"immobility_late must be between {lo} and {hi}, got {spec.immobility_late!r}")
+    if spec.tail_climb_s is not None:
+        start_s, end_s = (float(t) for t in spec.tail_climb_s)
+        if not (np.isfinite(start_s) and np.isfinite(end_s) and 0 <= start_s < end_s):
+            raise ValueError(f"tail_climb_s must be (start_s, end_s) with 0 <= start_s < end_s, got {spec.tail_climb_s!r}")
+        spec = replace(spec, tail_climb_s=(start_s, end_s))
     return spec
 
 
@@ -193,6 +202,8 @@ def generate_video(
     specs = [_as_spec(None)] * animals if treatment_effects is None else [_as_spec(e) for e in treatment_effects]
     if len(specs) != animals:
         raise ValueError(f"treatment_effects has {len(specs)} entries but animals={animals}")
+    if protocol != "tst" and any(spec.tail_climb_s is not None for spec in specs):
+        raise ValueError("tail_climb_s is a tail suspension mishap: give it for protocol 'tst' only")
     ids = [f"a{j + 1}" for j in range(animals)] if animal_ids is None else [str(a) for a in animal_ids]
     if len(ids) != animals or len(set(ids)) != animals:
         raise ValueError(f"animal_ids must be {animals} distinct names, got {ids!r}")
@@ -208,6 +219,7 @@ def generate_video(
 
     traits: list[AnimalTraits] = []
     tracks = []
+    climbs: list[np.ndarray | None] = []
     states_all = []
     info = []
     for j, (spec, seq) in enumerate(zip(specs, animal_seqs)):
@@ -222,6 +234,12 @@ def generate_video(
             track = fst.simulate_fst(states, fps, r_motion, tr, geom)
         else:
             track = tst.simulate_tst(states, fps, r_motion, tr, geom)
+        climb = None if spec.tail_climb_s is None else tst.climb_share(n_frames, fps, *spec.tail_climb_s)
+        if climb is not None:
+            up = climb >= 0.5
+            track = replace(track, detail=np.where(up, tst.TAIL_CLIMB, track.detail).astype(np.int8))
+            states = np.where(up, MOBILE, states)
+        climbs.append(climb)
         traits.append(tr)
         tracks.append(track)
         states_all.append(states)
@@ -260,6 +278,8 @@ def generate_video(
                     fst.draw_water(frame, x0, geom, waters[j], float(tracks[j].ripple_px[i]), i / fps, coat_names[j])
                 else:
                     pose = tst.tst_pose(tracks[j], i, traits[j], geom, x0)
+                    if climbs[j] is not None and climbs[j][i] > 0:
+                        pose = body.blend(pose, tst.climbed_pose(i, fps, traits[j], geom, x0), climbs[j][i])
                     draw_mouse(frame, pose, traits[j].coat)
                     tst.draw_tape(frame, x0, geom)
                 centroids[j, i] = body.centroid(pose)
@@ -298,10 +318,13 @@ def _truth_tables(video: str, protocol: str, ids: list[str], states_all, tracks,
         else:
             swing = np.zeros(n_seconds)
             still = np.zeros(n_seconds)
+            climbed = np.zeros(n_seconds)
             np.add.at(swing, second_of_frame, detail == tst.SWING)
-            np.add.at(still, second_of_frame, detail != tst.STRUGGLE)
+            np.add.at(still, second_of_frame, (detail != tst.STRUGGLE) & (detail != tst.TAIL_CLIMB))
+            np.add.at(climbed, second_of_frame, detail == tst.TAIL_CLIMB)
             swing_major = swing > 0.5 * np.maximum(still, 1)
-            second_detail[:] = np.where(label_code == 0, np.where(swing_major, "swing", "hang"), "struggle")
+            active = np.where(climbed > 0.5 * np.bincount(second_of_frame, minlength=n_seconds), "tail_climb", "struggle")
+            second_detail[:] = np.where(label_code == 0, np.where(swing_major, "swing", "hang"), active)
         rows.append(pd.DataFrame({
             "video": video, "animal": name, "second": np.arange(n_seconds),
             "label": labels[label_code], "detail": second_detail.astype(str),

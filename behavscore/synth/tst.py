@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -12,8 +12,11 @@ from behavscore.synth import body
 from behavscore.synth.animal import AnimalTraits
 from behavscore.synth.bouts import MOBILE
 
-HANG, SWING, STRUGGLE = 0, 1, 2
-TST_DETAILS = ("hang", "swing", "struggle")
+HANG, SWING, STRUGGLE, TAIL_CLIMB = 0, 1, 2, 3
+TST_DETAILS = ("hang", "swing", "struggle", "tail_climb")
+#: A tail-climbing mouse takes this long to pull itself up to the bar, and this long to let go.
+CLIMB_UP_S = 1.2
+CLIMB_DOWN_S = 0.4
 SWING_MIN_PX = 1.5  # passive swing counts as "swing" while its centroid amplitude exceeds this
 
 
@@ -171,6 +174,46 @@ def tst_pose(track: TstTrack, i: int, traits: AnimalTraits, geom: TstGeometry, x
     pivot = np.array([x0 + geom.pivot_x, geom.pivot_y])
     offset = pivot - lin @ np.array([0.0, -tail_len])
     return body.transform(local, np.concatenate([lin, offset[:, None]], axis=1))
+
+
+def climb_share(n_frames: int, fps: float, start_s: float, end_s: float) -> np.ndarray:
+    """Per frame, how far a mouse that climbs its tail from ``start_s`` to ``end_s`` is up (0-1).
+
+    It pulls itself up over :data:`CLIMB_UP_S`, clings under the bar until ``end_s``, then lets
+    go and drops back over :data:`CLIMB_DOWN_S`.
+    """
+    t = np.arange(n_frames) / fps
+    up = np.clip((t - start_s) / CLIMB_UP_S, 0.0, 1.0)
+    down = np.clip((t - end_s) / CLIMB_DOWN_S, 0.0, 1.0)
+    rise = up * (1.0 - down)
+    return 0.5 - 0.5 * np.cos(np.pi * rise)  # eased: no jerk at either end
+
+
+def climbed_pose(i: int, fps: float, traits: AnimalTraits, geom: TstGeometry, x0: int) -> body.MousePose:
+    """A mouse that has climbed its tail: lying along the underside of the bar, gripping it.
+
+    Its tail runs from its hindquarters to the tape; it shifts its grip slowly.
+    """
+    size = traits.size_scale
+    t = i / fps
+    length = geom.body_length_px * size
+    width = geom.body_width_px * size
+    grip = 0.25 * np.sin(2 * np.pi * 0.4 * t)
+    local = body.skeleton(
+        heading_rad=0.0,
+        bend_rad=-0.35 + 0.1 * np.sin(2 * np.pi * 0.25 * t),
+        length_px=length,
+        width_px=width,
+        limb_angles_rad=np.array([2.3 + grip, 2.1 - grip, 1.9 + 0.5 * grip, 1.8 - 0.5 * grip]),
+        limb_length_px=0.45 * width + 4.0,
+        breath=1.0 + 0.02 * np.sin(2 * np.pi * traits.breath_hz * t),
+    )
+    base = np.array([x0 + geom.pivot_x - 0.5 * length, geom.bar_y + 4.0 + 0.5 * width])
+    # lying on its side under the bar: the back faces the camera's top (mirror about the spine)
+    pose = body.transform(local, np.array([[1.0, 0.0, base[0]], [0.0, -1.0, base[1]]]))
+    tail = np.linspace(pose.spine[0], [x0 + geom.pivot_x, geom.pivot_y], 6)
+    tail[1:-1, 1] += 6.0 * size * np.sin(np.linspace(0, np.pi, 6))[1:-1]
+    return replace(pose, tail=tail)
 
 
 def _wall_colour(coat_name: str) -> tuple[int, int, int]:
