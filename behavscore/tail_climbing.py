@@ -105,7 +105,7 @@ def tail_climb_warnings(signals: MotionSignals, climbed_s: dict[str, list[int]])
         top_px = float(rise.loc[animal].loc[climbed].median())
         texts[animal] = (
             f"{signals.video}: ROI {animal!r}: the animal's body was {top_px:.0f} px above where it hangs for "
-            f"{len(climbed)} s of the window, from {climbed[0]} s: it seems to have climbed its tail. Those seconds "
+            f"{len(climbed)} s of the window, from {climbed[0]} s of the video: it seems to have climbed its tail. Those seconds "
             "are scored as if it hung (a mouse clinging to the bar is still: immobile); check the video, and "
             "exclude the animal or those seconds as your protocol says"
         )
