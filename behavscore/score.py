@@ -11,10 +11,10 @@ import pandas as pd
 
 from .compartments import several_animals_warning
 from .features import add_frame_measures
+from .hanging import fallen_seconds, height_above_hanging, off_hanging_warnings, tail_climb_seconds
 from .per_second import n_bins, per_second
 from .protocols import Protocol, get_protocol
 from .repeats import animals_with_repeats, frozen_warnings, repeat_warning
-from .tail_climbing import tail_climb_seconds, tail_climb_warnings
 from .scorers import Scorer, resolve_scorer
 from .signals import FLICKER_DN, MotionSignals, Roi, SignalParams, compute_signals
 from .summary import BOUT_COLUMNS, bout_table, in_window_mask, per_minute, summarise_animal
@@ -299,11 +299,15 @@ def score_signals(
     note(flicker_warning(signals), "flickering light")
     note_each(frozen_warnings(signals, (proto.window_start_s, proto.window_end_s)), "frozen picture")
     note(retiming_warning(signals), "frame rate")
-    # A hanging mouse that climbs its tail is a TST mishap, seen in the animal's outline: a trained
-    # model's pass measures it, the threshold scorer's does not (whatever signals it is given).
-    outlined = not isinstance(scorer, ThresholdScorer)
-    climbed_s = tail_climb_seconds(signals, (proto.window_start_s, proto.window_end_s)) if proto.name == "tst" and outlined else None
-    note_each(tail_climb_warnings(signals, climbed_s or {}), "tail climbing")
+    # A TST mouse that climbs its tail or falls is seen in its outline: a trained model's pass
+    # measures it, the threshold scorer's does not (and so never reports it, whatever signals it is given).
+    climbed_s = None
+    if proto.name == "tst" and not isinstance(scorer, ThresholdScorer):
+        heights, window_s = height_above_hanging(signals), (proto.window_start_s, proto.window_end_s)
+        climbed_s, fallen_s = tail_climb_seconds(heights, window_s), fallen_seconds(heights, window_s)
+        climbs, falls = off_hanging_warnings(signals.video, heights, climbed_s, fallen_s)
+        note_each(climbs, "tail climbing")
+        note_each(falls, "fell")
     for text in several_animals_warning(signals.video, signals.places_side_by_side):
         note(text, "several animals")
     for text, pair in overlap_warnings(signals):

@@ -32,7 +32,9 @@ class AnimalSpec:
     that a scorer does not pull strong effects toward the middle. ``tail_climb_s`` (TST only),
     ``(start_s, end_s)``: the mouse climbs its tail and clings under the bar from ``start_s``
     until ``end_s``, the mishap for which labs exclude an animal; those seconds are labelled
-    ``mobile`` with detail ``tail_climb``.
+    ``mobile`` with detail ``tail_climb``. ``falls_at_s`` (TST only): the tape gives way then and
+    the mouse walks about the floor of its compartment to the end; those seconds are ``mobile``
+    with detail ``fallen``.
     """
 
     treatment: str = "vehicle"
@@ -41,6 +43,7 @@ class AnimalSpec:
     coat: str | None = None
     immobility_late: float | None = None
     tail_climb_s: tuple[float, float] | None = None
+    falls_at_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,8 @@ def _as_spec(item: AnimalSpec | Mapping | None) -> AnimalSpec:
         if not (np.isfinite(start_s) and np.isfinite(end_s) and 0 <= start_s < end_s):
             raise ValueError(f"tail_climb_s must be (start_s, end_s) with 0 <= start_s < end_s, got {spec.tail_climb_s!r}")
         spec = replace(spec, tail_climb_s=(start_s, end_s))
+    if spec.falls_at_s is not None and not (np.isfinite(spec.falls_at_s) and spec.falls_at_s >= 0):
+        raise ValueError(f"falls_at_s must be a time >= 0 s, got {spec.falls_at_s!r}")
     return spec
 
 
@@ -202,8 +207,8 @@ def generate_video(
     specs = [_as_spec(None)] * animals if treatment_effects is None else [_as_spec(e) for e in treatment_effects]
     if len(specs) != animals:
         raise ValueError(f"treatment_effects has {len(specs)} entries but animals={animals}")
-    if protocol != "tst" and any(spec.tail_climb_s is not None for spec in specs):
-        raise ValueError("tail_climb_s is a tail suspension mishap: give it for protocol 'tst' only")
+    if protocol != "tst" and any(spec.tail_climb_s is not None or spec.falls_at_s is not None for spec in specs):
+        raise ValueError("tail_climb_s and falls_at_s are tail suspension mishaps: give them for protocol 'tst' only")
     ids = [f"a{j + 1}" for j in range(animals)] if animal_ids is None else [str(a) for a in animal_ids]
     if len(ids) != animals or len(set(ids)) != animals:
         raise ValueError(f"animal_ids must be {animals} distinct names, got {ids!r}")
@@ -220,6 +225,7 @@ def generate_video(
     traits: list[AnimalTraits] = []
     tracks = []
     climbs: list[np.ndarray | None] = []
+    falls: list[np.ndarray | None] = []
     states_all = []
     info = []
     for j, (spec, seq) in enumerate(zip(specs, animal_seqs)):
@@ -239,7 +245,13 @@ def generate_video(
             up = climb >= 0.5
             track = replace(track, detail=np.where(up, tst.TAIL_CLIMB, track.detail).astype(np.int8))
             states = np.where(up, MOBILE, states)
+        fall = None if spec.falls_at_s is None else tst.fall_share(n_frames, fps, spec.falls_at_s)
+        if fall is not None:
+            down = fall >= 0.5
+            track = replace(track, detail=np.where(down, tst.FALLEN, track.detail).astype(np.int8))
+            states = np.where(down, MOBILE, states)
         climbs.append(climb)
+        falls.append(fall)
         traits.append(tr)
         tracks.append(track)
         states_all.append(states)
@@ -280,6 +292,9 @@ def generate_video(
                     pose = tst.tst_pose(tracks[j], i, traits[j], geom, x0)
                     if climbs[j] is not None and climbs[j][i] > 0:
                         pose = body.blend(pose, tst.climbed_pose(i, fps, traits[j], geom, x0), climbs[j][i])
+                    if falls[j] is not None and falls[j][i] > 0:
+                        fallen = tst.fallen_pose(i, fps, specs[j].falls_at_s, traits[j], geom, x0)
+                        pose = body.blend(pose, fallen, falls[j][i])
                     draw_mouse(frame, pose, traits[j].coat)
                     tst.draw_tape(frame, x0, geom)
                 centroids[j, i] = body.centroid(pose)
@@ -319,11 +334,14 @@ def _truth_tables(video: str, protocol: str, ids: list[str], states_all, tracks,
             swing = np.zeros(n_seconds)
             still = np.zeros(n_seconds)
             climbed = np.zeros(n_seconds)
+            fallen = np.zeros(n_seconds)
             np.add.at(swing, second_of_frame, detail == tst.SWING)
-            np.add.at(still, second_of_frame, (detail != tst.STRUGGLE) & (detail != tst.TAIL_CLIMB))
+            np.add.at(still, second_of_frame, (detail == tst.HANG) | (detail == tst.SWING))
             np.add.at(climbed, second_of_frame, detail == tst.TAIL_CLIMB)
+            np.add.at(fallen, second_of_frame, detail == tst.FALLEN)
             swing_major = swing > 0.5 * np.maximum(still, 1)
-            active = np.where(climbed > 0.5 * np.bincount(second_of_frame, minlength=n_seconds), "tail_climb", "struggle")
+            half = 0.5 * np.bincount(second_of_frame, minlength=n_seconds)
+            active = np.where(climbed > half, "tail_climb", np.where(fallen > half, "fallen", "struggle"))
             second_detail[:] = np.where(label_code == 0, np.where(swing_major, "swing", "hang"), active)
         rows.append(pd.DataFrame({
             "video": video, "animal": name, "second": np.arange(n_seconds),

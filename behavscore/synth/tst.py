@@ -12,11 +12,13 @@ from behavscore.synth import body
 from behavscore.synth.animal import AnimalTraits
 from behavscore.synth.bouts import MOBILE
 
-HANG, SWING, STRUGGLE, TAIL_CLIMB = 0, 1, 2, 3
-TST_DETAILS = ("hang", "swing", "struggle", "tail_climb")
+HANG, SWING, STRUGGLE, TAIL_CLIMB, FALLEN = 0, 1, 2, 3, 4
+TST_DETAILS = ("hang", "swing", "struggle", "tail_climb", "fallen")
 #: A tail-climbing mouse takes this long to pull itself up to the bar, and this long to let go.
 CLIMB_UP_S = 1.2
 CLIMB_DOWN_S = 0.4
+#: A mouse whose tape gives way reaches the floor in this long.
+FALL_S = 0.3
 SWING_MIN_PX = 1.5  # passive swing counts as "swing" while its centroid amplitude exceeds this
 
 
@@ -214,6 +216,44 @@ def climbed_pose(i: int, fps: float, traits: AnimalTraits, geom: TstGeometry, x0
     tail = np.linspace(pose.spine[0], [x0 + geom.pivot_x, geom.pivot_y], 6)
     tail[1:-1, 1] += 6.0 * size * np.sin(np.linspace(0, np.pi, 6))[1:-1]
     return replace(pose, tail=tail)
+
+
+def fall_share(n_frames: int, fps: float, fall_s: float) -> np.ndarray:
+    """Per frame, how far a mouse whose tape gives way at ``fall_s`` has dropped (0-1)."""
+    t = np.arange(n_frames) / fps
+    return np.clip((t - fall_s) / FALL_S, 0.0, 1.0) ** 2  # accelerating
+
+
+def fallen_pose(i: int, fps: float, fall_s: float, traits: AnimalTraits, geom: TstGeometry, x0: int) -> body.MousePose:
+    """A mouse that fell to the compartment's floor: walking to and fro along it, its tail trailing."""
+    size = traits.size_scale
+    t = max(0.0, i / fps - fall_s)
+    length = geom.body_length_px * size
+    width = geom.body_width_px * size
+    tail_px = geom.tail_length_px * size
+    tail_back_px = 0.5 * tail_px  # the tail trails back and up the wall
+    room = geom.panel_w - 2 * geom.divider_px - 1.05 * length - tail_back_px - 4.0
+    lap = (traits.swim_speed_px_s * 0.6 * t) % (2 * room)
+    rightwards = lap < room
+    # walking right: the rear from the left wall on; walking left: the mirror image
+    x_rear = x0 + geom.divider_px + 2.0 + tail_back_px + (lap if rightwards else lap - room)
+    stride = 2 * np.pi * 3.0 * t
+    local = body.skeleton(
+        heading_rad=0.0,
+        bend_rad=0.15 * np.sin(2 * np.pi * 0.5 * t),
+        length_px=length,
+        width_px=width,
+        limb_angles_rad=np.array([0.5 * np.sin(stride), 0.5 * np.sin(stride + np.pi), 0.5 * np.sin(stride + np.pi), 0.5 * np.sin(stride)]),
+        limb_length_px=0.45 * width + 4.0,
+        breath=1.0 + 0.02 * np.sin(2 * np.pi * traits.breath_hz * t),
+        tail_xy=np.stack([-np.linspace(0.0, tail_back_px, 6), -np.linspace(0.0, 0.85 * tail_px, 6)], axis=1),
+    )
+    floor_y = geom.panel_h - 8.0 - 0.5 * width
+    if rightwards:
+        matrix = np.array([[1.0, 0.0, x_rear], [0.0, 1.0, floor_y]])
+    else:  # facing left: mirrored about the vertical, the rear at the right
+        matrix = np.array([[-1.0, 0.0, 2 * x0 + geom.panel_w - x_rear], [0.0, 1.0, floor_y]])
+    return body.transform(local, matrix)
 
 
 def _wall_colour(coat_name: str) -> tuple[int, int, int]:
