@@ -134,6 +134,40 @@ def test_a_variable_frame_rate_video_is_scored_within_the_bar(variable_rate, pro
 
 
 @pytest.fixture(scope="module")
+def bursty_times(tmp_path_factory):
+    """60-s, 3-animal FST and TST videos at 25 frames/s whose frames carry their times in pairs,
+    0.3 and 1.7 frames apart (a capture program that stamps frames as a USB camera delivers
+    them, two at a time). Per protocol: the video and the signals of the re-stamped file."""
+    from behavscore.synth import generate_video
+
+    from mp4_times import set_frame_durations, timescale
+
+    out = tmp_path_factory.mktemp("bursty_times")
+    made = {}
+    for protocol in ("fst", "tst"):
+        video = generate_video(out / f"{protocol}.mp4", protocol, seed=4412, seconds=60, animals=3, fps=25)
+        tick = timescale(video.path) // 25
+        durations = [round(tick * (0.3 if i % 2 == 0 else 1.7)) for i in range(video.n_frames)]
+        path = set_frame_durations(video.path, out / f"{protocol}_pairs.mp4", durations)
+        made[protocol] = (video, compute_signals(path, [Roi(*r) for r in video.rois]))
+    return made
+
+
+@pytest.mark.parametrize("model", ["threshold", "default"])
+@pytest.mark.parametrize("protocol", ["fst", "tst"])
+def test_time_stamps_in_pairs_cost_half_the_frames_but_not_the_scores(bursty_times, protocol, model):
+    # By their times, the two frames of a pair share a slot of the constant rate and the next
+    # slot is empty: one frame in two is left out and the slot filled. The scores hold (measured:
+    # every animal within 2 s of truth; the same file with even times within 2 s), and the
+    # warning says what was done.
+    video, signals = bursty_times[protocol]
+    assert abs(signals.n_frames - video.n_frames) <= 1 and len(signals.filled_frames) >= 0.49 * video.n_frames
+    error, tolerance, warnings = errors_s(video, signals, protocol, model)
+    assert (error.abs() <= tolerance).all(), error
+    assert any("not at the header's constant 25 frames/s" in w for w in warnings), warnings
+
+
+@pytest.fixture(scope="module")
 def interlaced(tmp_path_factory):
     """60-s, 3-animal FST and TST videos as an analogue (PAL) camera and recorder make them:
     25 frames/s, each frame's even rows from one 50-Hz field and its odd rows from the next, so
