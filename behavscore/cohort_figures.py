@@ -28,6 +28,7 @@ _OUTCOME_NAMES = {
     "immobility_s": "immobility", "immobility_pct": "immobility", "latency_s": "latency to immobility",
     "bouts": "immobile bouts", "mean_bout_s": "mean immobile bout", "longest_bout_s": "longest immobile bout",
     "swimming_s": "swimming", "climbing_s": "climbing",
+    "immobility_counts": "immobility", "swimming_counts": "swimming", "climbing_counts": "climbing",
 }
 _STACK = ("immobility_s", "swimming_s", "climbing_s")
 _STACK_LABELS = {"immobility_s": "immobile", "swimming_s": "swimming", "climbing_s": "climbing"}
@@ -49,6 +50,8 @@ def axis_label(outcome: str) -> str:
     unit = outcome_unit(outcome)
     if outcome == "immobility_pct":
         return "immobility (% of scored window)"
+    if outcome.endswith("_counts"):
+        return f"{name} (5-s periods, count)"
     return f"{name} ({unit})" if unit else name
 
 

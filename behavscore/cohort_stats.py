@@ -28,7 +28,8 @@ STATS_COLUMNS = [
 ]
 
 #: Outcomes analysed when none are named (those present in the summary).
-DEFAULT_OUTCOMES = ("immobility_s", "immobility_pct", "latency_s", "bouts", "swimming_s", "climbing_s")
+DEFAULT_OUTCOMES = ("immobility_s", "immobility_pct", "latency_s", "bouts", "swimming_s", "climbing_s",
+                    "immobility_counts", "swimming_counts", "climbing_counts")
 
 #: Column-name suffix -> unit (longest suffix wins).
 _SUFFIX_UNITS = {
@@ -37,7 +38,7 @@ _SUFFIX_UNITS = {
     "_pM": "pM", "_nM": "nM", "_uM": "µM", "_mM": "mM",
     "_pct": "%", "_s": "s", "_min": "min", "_h": "h",
 }
-_COUNT_OUTCOMES = {"bouts": "count"}
+_COUNT_OUTCOMES = {"bouts": "count", "immobility_counts": "count", "swimming_counts": "count", "climbing_counts": "count"}
 _REFERENCE_NAMES = re.compile(r"\b(vehicle|veh|saline|control|ctrl)\b", re.IGNORECASE)
 _GROUP_CANDIDATES = ("treatment", "drug", "compound", "group", "condition")
 _DUNNETT_SEED = 20240  # fixed quasi-Monte Carlo stream: the same p-values on every run

@@ -340,6 +340,7 @@ def score_signals(
             empty = summarise_animal(mine.iloc[:0], proto, min_bout_s)
             empty.update({k: np.nan for k in empty if k.endswith("_s") and k not in ("window_start_s", "window_end_s")})
             empty.update(immobility_pct=np.nan, bouts=np.nan)
+            empty.update({k: np.nan for k in empty if k.endswith("_counts")})
             rows.append({**base, **empty, "model": scorer.name, "status": "no_animal"})
             warnings.append(f"{signals.video}: ROI {roi.animal!r}: nothing that moves or looks like an animal; no immobility reported")
     note_each(small_body_warnings(signals, [a for a, here in present.items() if here]), "small body")
@@ -353,7 +354,8 @@ def score_signals(
             float(len(climbed_s.get(roi.animal, []))) if climbed_s is not None and present[roi.animal] else np.nan for roi in signals.rois
         ]
     summary["flags"] = ["; ".join(dict.fromkeys(flags[roi.animal])) for roi in signals.rois]
-    extras = [c for c in summary.columns if c in ("longest_bout_s", "threshold_pct", "tail_climbing_s", "flags")]
+    extras = [c for c in summary.columns if c in ("longest_bout_s", "immobility_counts", "swimming_counts", "climbing_counts",
+                                                  "threshold_pct", "tail_climbing_s", "flags")]
     lead = [c for c in summary.columns if c not in extras]
     summary = summary[lead + extras]
     minutes = per_minute(seconds[~absent], proto)

@@ -36,6 +36,50 @@ def _window_labels(labelled: pd.DataFrame, protocol: Protocol) -> tuple[np.ndarr
     return second, labels
 
 
+#: Length (s) of a time-sampling period: the modified forced swim test scores the behaviour
+#: that predominates in each 5-s period of the test (Detke, Rickels & Lucki 1995), 60 counts
+#: in 5 minutes.
+SAMPLE_PERIOD_S = 5
+
+
+def time_sampling_counts(second: np.ndarray, labels: np.ndarray, window_start_s: float, classes: tuple[str, ...],
+                         period_s: int = SAMPLE_PERIOD_S) -> dict[str, int]:
+    """How many time-sampling periods of the window each class predominates in.
+
+    Parameters
+    ----------
+    second : numpy.ndarray
+        The animal's seconds inside the window, in order of time.
+    labels : numpy.ndarray
+        Their labels.
+    window_start_s : float
+        Start of the window: the first period begins there.
+    classes : tuple of str
+        Classes counted (each gets a count, 0 when it never predominates).
+    period_s : int
+        Length of a period, whole seconds.
+
+    Returns
+    -------
+    dict
+        Class → number of periods in which it held the most seconds; a tie goes to the tied
+        class seen last in the period (the behaviour the period ends in). Only whole periods
+        with every second labelled count: a last part-period of the window is left out.
+    """
+    counts = dict.fromkeys(classes, 0)
+    period = np.floor((np.asarray(second, dtype=float) - window_start_s) / period_s).astype(int)
+    for k in np.unique(period):
+        mine = [str(label) for label in labels[period == k] if isinstance(label, str)]
+        if len(mine) < period_s:
+            continue
+        held = {c: mine.count(c) for c in dict.fromkeys(mine)}
+        most = max(held.values())
+        winner = next(c for c in reversed(mine) if held[c] == most)
+        if winner in counts:
+            counts[winner] += 1
+    return counts
+
+
 def summarise_animal(labelled: pd.DataFrame, protocol: Protocol, min_bout_s: float = 1.0) -> dict:
     """Summary of one animal's labelled seconds over the protocol window.
 
@@ -53,8 +97,10 @@ def summarise_animal(labelled: pd.DataFrame, protocol: Protocol, min_bout_s: flo
     dict
         ``protocol, window_start_s, window_end_s, immobility_s, immobility_pct, latency_s,
         bouts, mean_bout_s, longest_bout_s`` and, with 3-class labels, ``swimming_s,
-        climbing_s``. ``latency_s`` (time from window start to the first immobile bout of at
-        least ``min_bout_s``) is NaN when there is no such bout.
+        climbing_s`` and the modified FST's time-sampling counts ``immobility_counts,
+        swimming_counts, climbing_counts`` (5-s periods of the window in which the behaviour
+        predominates: :func:`time_sampling_counts`). ``latency_s`` (time from window start to
+        the first immobile bout of at least ``min_bout_s``) is NaN when there is no such bout.
     """
     second, labels = _window_labels(labelled, protocol)
     n = len(second)
@@ -74,6 +120,8 @@ def summarise_animal(labelled: pd.DataFrame, protocol: Protocol, min_bout_s: flo
     if "swimming" in protocol.labels:
         row["swimming_s"] = float(np.sum(labels == "swimming"))
         row["climbing_s"] = float(np.sum(labels == "climbing"))
+        counts = time_sampling_counts(second, labels, protocol.window_start_s, ("immobile", "swimming", "climbing"))
+        row.update(immobility_counts=counts["immobile"], swimming_counts=counts["swimming"], climbing_counts=counts["climbing"])
     return row
 
 

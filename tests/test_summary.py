@@ -73,6 +73,24 @@ def test_three_class_summary_reports_swimming_and_climbing():
     assert (row["immobility_s"], row["swimming_s"], row["climbing_s"]) == (5, 3, 2)
 
 
+def test_time_sampling_counts_the_predominant_behaviour_of_each_whole_5_s_period():
+    proto = replace(Protocol("mfst", 30, window_start_s=2, window_end_s=30), labels=("immobile", "swimming", "climbing"))
+    # Window 2-30 s: periods 2-7, 7-12, 12-17, 17-22, 22-27 and a part-period 27-30 left out.
+    #         window: 2    7    12   17   22   27
+    row = summarise_animal(labelled("SS" + "IIISC" + "SSCCI" + "CCSSI" + "SSSSS" + "CCCCC" + "III"), proto)
+    # IIISC: immobile; SSCCI: tie, climbing seen last; CCSSI: tie, swimming seen last; SSSSS: swimming.
+    assert (row["immobility_counts"], row["swimming_counts"], row["climbing_counts"]) == (1, 2, 2)
+    # The read-out of the 3-class modified FST; a 2-class summary reports seconds only.
+    assert "immobility_counts" not in summarise_animal(labelled("IIMMM"), Protocol("x", 5, window_start_s=0, window_end_s=5))
+
+
+def test_a_period_with_an_unlabelled_second_is_not_counted():
+    proto = Protocol("x", 10, window_start_s=0, window_end_s=10, labels=("immobile", "swimming", "climbing"))
+    seconds = labelled("IIIII" + "IIIII")
+    seconds.loc[7, "label"] = None
+    assert summarise_animal(seconds, proto)["immobility_counts"] == 1
+
+
 def test_per_minute_bins_add_up_to_the_window_total():
     proto = get_protocol("fst")
     rng = np.random.default_rng(1)
