@@ -83,6 +83,18 @@ def test_a_60_fps_camera_is_scored_within_the_bar(at_60fps, protocol, model):
     assert (table["agreement"] >= 0.85).all(), table
 
 
+def remade_per_protocol(folder, seed: int, fps: float, remake) -> dict:
+    """A 60-s, 3-animal synthetic FST and TST video each, and the signals of the file that
+    ``remake(video, stem)`` makes of it (``stem``: a path without suffix to write to)."""
+    from behavscore.synth import generate_video
+
+    made = {}
+    for protocol in ("fst", "tst"):
+        video = generate_video(folder / f"{protocol}.mp4", protocol, seed=seed, seconds=60, animals=3, fps=fps)
+        made[protocol] = (video, compute_signals(remake(video, folder / protocol), [Roi(*r) for r in video.rois]))
+    return made
+
+
 #: The variable-rate videos: 30 frames/s, but 20 in this stretch (s), as a phone records in dim light.
 SLOW_STRETCH_S = (20, 40)
 
@@ -92,24 +104,20 @@ def variable_rate(tmp_path_factory):
     """60-s, 3-animal FST and TST videos at 30 frames/s whose camera drops to 20 frames/s from
     20 to 40 s (every third frame missing, the others lasting 1.5 frames): the header gives the
     mean rate, 26.7 frames/s. Per protocol: the video and the signals of the variable-rate file."""
-    from behavscore.synth import generate_video
     from behavscore.video import iter_luma
 
     from mp4_times import set_frame_durations, timescale
 
-    out = tmp_path_factory.mktemp("variable_rate")
-    made = {}
-    for protocol in ("fst", "tst"):
-        video = generate_video(out / f"{protocol}.mp4", protocol, seed=4408, seconds=60, animals=3, fps=30)
+    def variable(video, stem):
         frames = list(iter_luma(video.path))
         slow = range(SLOW_STRETCH_S[0] * 30, SLOW_STRETCH_S[1] * 30)
         keep = [i for i in range(len(frames)) if not (i in slow and i % 3 == 2)]
-        kept = write_video(out / f"{protocol}_kept.mp4", [frames[i] for i in keep], fps=30)
+        kept = write_video(stem.with_name(f"{stem.name}_kept.mp4"), [frames[i] for i in keep], fps=30)
         tick = timescale(kept) // 30
         durations = [tick * (b - a) for a, b in zip(keep[:-1], keep[1:])] + [tick]
-        path = set_frame_durations(kept, out / f"{protocol}_vfr.mp4", durations)
-        made[protocol] = (video, compute_signals(path, [Roi(*r) for r in video.rois]))
-    return made
+        return set_frame_durations(kept, stem.with_name(f"{stem.name}_vfr.mp4"), durations)
+
+    return remade_per_protocol(tmp_path_factory.mktemp("variable_rate"), 4408, 30, variable)
 
 
 @pytest.mark.parametrize("model", ["threshold", "default"])
@@ -138,19 +146,14 @@ def bursty_times(tmp_path_factory):
     """60-s, 3-animal FST and TST videos at 25 frames/s whose frames carry their times in pairs,
     0.3 and 1.7 frames apart (a capture program that stamps frames as a USB camera delivers
     them, two at a time). Per protocol: the video and the signals of the re-stamped file."""
-    from behavscore.synth import generate_video
-
     from mp4_times import set_frame_durations, timescale
 
-    out = tmp_path_factory.mktemp("bursty_times")
-    made = {}
-    for protocol in ("fst", "tst"):
-        video = generate_video(out / f"{protocol}.mp4", protocol, seed=4412, seconds=60, animals=3, fps=25)
+    def in_pairs(video, stem):
         tick = timescale(video.path) // 25
         durations = [round(tick * (0.3 if i % 2 == 0 else 1.7)) for i in range(video.n_frames)]
-        path = set_frame_durations(video.path, out / f"{protocol}_pairs.mp4", durations)
-        made[protocol] = (video, compute_signals(path, [Roi(*r) for r in video.rois]))
-    return made
+        return set_frame_durations(video.path, stem.with_name(f"{stem.name}_pairs.mp4"), durations)
+
+    return remade_per_protocol(tmp_path_factory.mktemp("bursty_times"), 4412, 25, in_pairs)
 
 
 @pytest.mark.parametrize("model", ["threshold", "default"])
@@ -172,22 +175,18 @@ def interlaced(tmp_path_factory):
     """60-s, 3-animal FST and TST videos as an analogue (PAL) camera and recorder make them:
     25 frames/s, each frame's even rows from one 50-Hz field and its odd rows from the next, so
     a moving edge is combed. Per protocol: the video (at 50 frames/s) and the interlaced file's signals."""
-    from behavscore.synth import generate_video
     from behavscore.video import iter_luma
 
-    out = tmp_path_factory.mktemp("interlaced")
-    made = {}
-    for protocol in ("fst", "tst"):
-        video = generate_video(out / f"{protocol}.mp4", protocol, seed=4409, seconds=60, animals=3, fps=50)
+    def interlace(video, stem):
         fields = list(iter_luma(video.path))
         frames = []
         for even, odd in zip(fields[::2], fields[1::2]):
             frame = even.copy()
             frame[1::2] = odd[1::2]
             frames.append(frame)
-        path = write_video(out / f"{protocol}_interlaced.mp4", frames, fps=25)
-        made[protocol] = (video, compute_signals(path, [Roi(*r) for r in video.rois]))
-    return made
+        return write_video(stem.with_name(f"{stem.name}_interlaced.mp4"), frames, fps=25)
+
+    return remade_per_protocol(tmp_path_factory.mktemp("interlaced"), 4409, 50, interlace)
 
 
 @pytest.mark.parametrize("model", ["threshold", "default"])
