@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 
@@ -108,7 +110,7 @@ def fallen_seconds(heights: pd.DataFrame, window_s: tuple[float, float]) -> dict
     return _seconds_off(heights, window_s, -1)
 
 
-def off_hanging_warnings(video: object, heights: pd.DataFrame, climbed_s: dict[str, list[int]], fallen_s: dict[str, list[int]]) -> tuple[dict[str, str], dict[str, str]]:
+def off_hanging_warnings(video: str | os.PathLike, heights: pd.DataFrame, climbed_s: dict[str, list[int]], fallen_s: dict[str, list[int]]) -> tuple[dict[str, str], dict[str, str]]:
     """Per animal, warnings naming the seconds it spent up its tail, and those it spent fallen.
 
     Parameters
