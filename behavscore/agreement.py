@@ -336,6 +336,60 @@ def immobility_per_animal(aligned: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def active_behaviours(classes: Sequence[str]) -> list[str]:
+    """The active behaviours of a label set compared animal by animal besides immobility:
+    ``swimming`` and ``climbing`` of the 3-class FST; none for immobile/mobile."""
+    return [c for c in classes if c not in (IMMOBILE, "mobile")]
+
+
+def behaviour_per_animal(aligned: pd.DataFrame, behaviours: Sequence[str]) -> pd.DataFrame:
+    """Seconds of each behaviour per animal according to both tables.
+
+    Parameters
+    ----------
+    aligned : DataFrame
+        Output of :func:`align`.
+    behaviours : sequence of str
+        Labels counted, e.g. ``("swimming", "climbing")``.
+
+    Returns
+    -------
+    DataFrame
+        ``video, animal`` and, per behaviour ``x``, ``x_a_s`` and ``x_b_s``: that animal's
+        seconds labelled ``x`` in each table (0 where none).
+    """
+    g = aligned.groupby(["video", "animal"], sort=True)
+    out = pd.DataFrame(index=g.size().index)
+    for x in behaviours:
+        out[f"{x}_a_s"] = g["label_a"].agg(lambda labels, x=x: int((labels == x).sum()))
+        out[f"{x}_b_s"] = g["label_b"].agg(lambda labels, x=x: int((labels == x).sum()))
+    return out.reset_index()
+
+
+def per_behaviour_agreement(per_animal: pd.DataFrame, behaviours: Sequence[str]) -> pd.DataFrame:
+    """Pearson r and Bland–Altman statistics of each behaviour's seconds per animal.
+
+    Parameters
+    ----------
+    per_animal : DataFrame
+        With ``x_a_s`` and ``x_b_s`` for every behaviour ``x`` (:func:`behaviour_per_animal`).
+    behaviours : sequence of str
+        Behaviours compared.
+
+    Returns
+    -------
+    DataFrame
+        One row per behaviour: ``behaviour``, then the columns of :func:`pearson` and of
+        :func:`bland_altman` (the latter's ``n`` left out), ``a - b`` in seconds.
+    """
+    rows = []
+    for x in behaviours:
+        a, b = per_animal[f"{x}_a_s"], per_animal[f"{x}_b_s"]
+        rows.append(pd.concat([pd.DataFrame({"behaviour": [x]}), pearson(a, b), bland_altman(a, b).drop(columns="n")], axis=1))
+    columns = ["behaviour", "n", "r", "ci95_low", "ci95_high", "p_value", "bias", "sd_diff", "loa_low", "loa_high"]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
+
+
 def pearson(x: Sequence[float], y: Sequence[float]) -> pd.DataFrame:
     """Pearson correlation with its p-value and 95% confidence interval.
 
@@ -421,6 +475,9 @@ class AgreementReport:
     correlation: pd.DataFrame = field(repr=False)
     bland_altman: pd.DataFrame = field(repr=False)
     unmatched: pd.DataFrame = field(repr=False)
+    #: Per-animal agreement on each active behaviour (swimming, climbing of the 3-class FST):
+    #: :func:`per_behaviour_agreement`; empty for immobile/mobile.
+    per_behaviour: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     @property
     def comparison(self) -> str:
@@ -455,6 +512,13 @@ class AgreementReport:
                 "loa_high_s": ba["loa_high"],
             }
         )
+        for rec in self.per_behaviour.itertuples(index=False):
+            row.update({
+                f"pearson_r_{rec.behaviour}": rec.r,
+                f"bias_{rec.behaviour}_s": rec.bias,
+                f"loa_low_{rec.behaviour}_s": rec.loa_low,
+                f"loa_high_{rec.behaviour}_s": rec.loa_high,
+            })
         return pd.DataFrame([row])
 
     def __str__(self) -> str:
@@ -479,6 +543,11 @@ class AgreementReport:
             f"  Bland–Altman ({self.name_a} − {self.name_b}): bias = {ba['bias']:.2f} s, "
             f"95% limits of agreement {ba['loa_low']:.2f} to {ba['loa_high']:.2f} s (SD {ba['sd_diff']:.2f} s)"
         )
+        for rec in self.per_behaviour.itertuples(index=False):
+            lines.append(
+                f"  {rec.behaviour} per animal: Pearson r = {rec.r:.3f}; Bland–Altman bias = {rec.bias:.2f} s, "
+                f"95% limits of agreement {rec.loa_low:.2f} to {rec.loa_high:.2f} s"
+            )
         lines.append(f"  confusion matrix (rows {self.name_a}, columns {self.name_b}, seconds):")
         lines.extend("    " + ln for ln in self.confusion.to_string().splitlines())
         return "\n".join(lines)
@@ -513,7 +582,8 @@ def compare(
     AgreementReport
         Per-second accuracy and kappa (overall and per class), confusion matrix, per-animal
         immobility seconds, Pearson r and Bland–Altman statistics of immobility seconds
-        (``a - b``); ``str(report)`` is a readable summary.
+        (``a - b``), and with 3-class labels the same per-animal statistics of swimming and
+        climbing seconds (``per_behaviour``); ``str(report)`` is a readable summary.
 
     Notes
     -----
@@ -523,7 +593,10 @@ def compare(
     aligned = align(a, b, window=window, labels=labels, names=names)
     classes = aligned.attrs["labels"]
     ya, yb = aligned["label_a"].to_numpy(), aligned["label_b"].to_numpy()
+    behaviours = active_behaviours(classes)
     per_animal = immobility_per_animal(aligned)
+    if behaviours:
+        per_animal = per_animal.merge(behaviour_per_animal(aligned, behaviours), on=["video", "animal"])
     return AgreementReport(
         name_a=names[0],
         name_b=names[1],
@@ -537,6 +610,7 @@ def compare(
         correlation=pearson(per_animal["immobility_a_s"], per_animal["immobility_b_s"]),
         bland_altman=bland_altman(per_animal["immobility_a_s"], per_animal["immobility_b_s"]),
         unmatched=aligned.attrs["unmatched"],
+        per_behaviour=per_behaviour_agreement(per_animal, behaviours),
     )
 
 

@@ -58,7 +58,7 @@ def _num(value: float, digits: int = 3) -> str:
 
 
 def _results_table(reports: list[AgreementReport]) -> Table:
-    table = Table(title="Agreement (per second and per animal immobility)", show_lines=False)
+    table = Table(title="Agreement (per second and per animal)", show_lines=False)
     table.add_column("measure")
     for rep in reports:
         table.add_column(rep.comparison, justify="right")
@@ -78,6 +78,13 @@ def _results_table(reports: list[AgreementReport]) -> Table:
         ("Bland–Altman bias (s)", [_num(s["bias_s"], 2) for s in summaries]),
         ("  95% limits of agreement (s)", [f"{_num(s['loa_low_s'], 1)} to {_num(s['loa_high_s'], 1)}" for s in summaries]),
     ]
+    for behaviour in reports[0].per_behaviour.get("behaviour", []):
+        rows += [
+            (f"Pearson r, {behaviour}", [_num(s.get(f"pearson_r_{behaviour}", math.nan)) for s in summaries]),
+            ("  Bland–Altman bias (s)", [_num(s.get(f"bias_{behaviour}_s", math.nan), 2) for s in summaries]),
+            ("  95% limits of agreement (s)",
+             [f"{_num(s.get(f'loa_low_{behaviour}_s', math.nan), 1)} to {_num(s.get(f'loa_high_{behaviour}_s', math.nan), 1)}" for s in summaries]),
+        ]
     for name, cells in rows:
         table.add_row(name, *cells)
     return table

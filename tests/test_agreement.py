@@ -200,6 +200,47 @@ def test_three_class_tables_are_compared_on_three_classes():
     assert rep.per_second.iloc[0]["kappa"] == pytest.approx(cohen_kappa_score(a["label"], b["label"]))
 
 
+def _three_class_pair():
+    """Three animals, five seconds each: swimming and climbing seconds per animal differ by a
+    known amount between the two tables."""
+    auto = {"m1": "SSCCI", "m2": "SSSCI", "m3": "CCCCI"}
+    human = {"m1": "SCCCI", "m2": "SSSCI", "m3": "SCCCI"}
+    names = {"S": "swimming", "C": "climbing", "I": "immobile"}
+
+    def table(labels):
+        return pd.concat([_table("v.mp4", m, [names[c] for c in code]) for m, code in labels.items()], ignore_index=True)
+
+    return table(auto), table(human)
+
+
+def test_swimming_and_climbing_are_compared_animal_by_animal_in_the_three_class_fst():
+    # The modified FST's drug-relevant measures: a lab checks machine against rater on climbing
+    # time (noradrenergic drugs) and swimming time (serotonergic ones), not only immobility.
+    rep = compare(*_three_class_pair())
+    pa = rep.per_animal.set_index("animal")
+    assert pa["swimming_a_s"].tolist() == [2, 3, 0] and pa["swimming_b_s"].tolist() == [1, 3, 1]
+    assert pa["climbing_a_s"].tolist() == [2, 1, 4] and pa["climbing_b_s"].tolist() == [3, 1, 3]
+    per = rep.per_behaviour.set_index("behaviour")
+    assert list(per.index) == ["swimming", "climbing"]
+    assert per.loc["swimming", "r"] == pytest.approx(stats.pearsonr([2, 3, 0], [1, 3, 1]).statistic)
+    assert per.loc["climbing", "r"] == pytest.approx(stats.pearsonr([2, 1, 4], [3, 1, 3]).statistic)
+    # differences (a - b): swimming 1, 0, -1; climbing -1, 0, 1: no bias, SD 1, limits +-1.96 s
+    for behaviour in ("swimming", "climbing"):
+        assert per.loc[behaviour, "bias"] == pytest.approx(0.0)
+        assert (per.loc[behaviour, "loa_low"], per.loc[behaviour, "loa_high"]) == pytest.approx((-1.96, 1.96))
+    row = rep.summary().iloc[0]
+    assert row["pearson_r_climbing"] == pytest.approx(per.loc["climbing", "r"]) and row["loa_high_swimming_s"] == pytest.approx(1.96)
+    assert "climbing per animal: Pearson r" in str(rep)
+
+
+def test_immobile_mobile_tables_have_no_other_behaviour_to_compare(pair):
+    rep = compare(*pair)
+    assert rep.per_behaviour.empty
+    assert not {"pearson_r_swimming", "pearson_r_climbing"} & set(rep.summary().columns)
+    collapsed = compare(*_three_class_pair(), labels="immobility")
+    assert collapsed.per_behaviour.empty and "swimming_a_s" not in collapsed.per_animal.columns
+
+
 def test_align_rejects_duplicate_rows_and_window_outside_the_data():
     a = _table("v.mp4", "m1", ["immobile"] * 3)
     with pytest.raises(ValueError, match="several rows"):
