@@ -96,6 +96,23 @@ def test_validate_with_a_second_rater_reports_machine_and_inter_rater_agreement(
     assert agreement.set_index("comparison").loc["auto vs human2", "accuracy"] == pytest.approx(58 / 60)
 
 
+def test_validate_of_three_class_fst_scores_compares_climbing_and_swimming_per_animal(tmp_path):
+    codes = {"m1": "IIIIISSSSSCCCCC", "m2": "IISSSSSSSSSCCCC", "m3": "IIIIIIIIIISSCCC"}
+    names = {"I": "immobile", "S": "swimming", "C": "climbing"}
+    auto = pd.DataFrame([("fst_01.mp4", m, s, names[c]) for m, code in codes.items() for s, c in enumerate(code)],
+                        columns=["video", "animal", "second", "label"])
+    human = auto.assign(label=auto["label"].where(auto["second"] != 11, "swimming"))  # m1, m2: a climbing second is swimming
+    auto.to_csv(tmp_path / "auto.csv", index=False)
+    human.to_csv(tmp_path / "human.csv", index=False)
+    result = runner.invoke(app, ["validate", str(tmp_path / "auto.csv"), str(tmp_path / "human.csv"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "Pearson r, climbing" in result.output
+    row = pd.read_csv(tmp_path / "out" / "agreement.csv").iloc[0]
+    assert row["bias_climbing_s"] == pytest.approx(2 / 3) and row["bias_swimming_s"] == pytest.approx(-2 / 3)
+    per_animal = pd.read_csv(tmp_path / "out" / "per_animal.csv").set_index("animal")
+    assert per_animal["climbing_a_s"].tolist() == [5, 4, 3] and per_animal["climbing_b_s"].tolist() == [4, 3, 3]
+
+
 def test_unknown_behaviour_exits_2_with_file_and_line_and_no_traceback(files, tmp_path):
     auto, human, _ = files
     result = runner.invoke(app, ["validate", str(auto), str(human), "--out", str(tmp_path / "out")])
