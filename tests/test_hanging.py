@@ -92,3 +92,17 @@ def test_the_generator_refuses_an_impossible_mishap(tmp_path, bad):
 def test_the_generator_makes_tail_suspension_mishaps_only_in_the_tail_suspension_test(tmp_path, mishap):
     with pytest.raises(ValueError, match="tst"):
         generate_video(tmp_path / "x.mp4", "fst", seed=1, seconds=5, animals=1, treatment_effects=[mishap])
+
+
+@pytest.mark.parametrize("coat", ["white", "black"])
+def test_mishaps_are_found_whatever_the_coat_at_the_sample_videos_resolution(tmp_path, coat):
+    # A white mouse hangs against a dark wall and clings under a light bar (still scenery its
+    # outline must leave out); at 0.45 of the generator's resolution its body is about 250 px.
+    specs = [{"coat": coat}, {"coat": coat, "tail_climb_s": (10.0, 30.0)}, {"coat": coat, "falls_at_s": 25.0}]
+    video = generate_video(tmp_path / "tst.mp4", "tst", seed=4413, seconds=40, animals=3, treatment_effects=specs, scale=0.45)
+    r = score_video(video.path, protocol="tst", rois=video.rois, window=(0, 40))
+    summary = r.summary.set_index("animal")
+    climbed, fallen = truth_seconds(video, "tail_climb")["a2"], truth_seconds(video, "fallen")["a3"]
+    assert abs(summary.loc["a2", "tail_climbing_s"] - len(climbed)) <= 2, summary
+    assert summary["flags"].tolist() == ["", "tail climbing", "fell"], summary["flags"]
+    assert abs(warned_start_s(r.warnings, "a3", "fallen") - fallen[0]) <= 1
