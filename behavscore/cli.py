@@ -144,6 +144,11 @@ def _thresholds(result) -> dict | None:
     return dict(zip(result.summary["animal"], result.summary["threshold_pct"]))
 
 
+def _flags(result) -> dict[str, str]:
+    """Per-animal flags of a result (for the QC figure)."""
+    return dict(zip(result.summary["animal"], result.summary["flags"]))
+
+
 def _describe(scorer) -> dict:
     """What provenance records of a scorer: its settings, or a model's name, version and sha256."""
     from dataclasses import asdict, is_dataclass
@@ -188,7 +193,7 @@ def score(
     _write_tables(out, result)
     write_csv(warnings_table([(video, result.warnings)]), out / "warnings.csv")
     (out / "qc").mkdir(exist_ok=True)
-    plot_qc(result.seconds, result.protocol, out / "qc" / f"{video.stem}.png", _thresholds(result), video.name)
+    plot_qc(result.seconds, result.protocol, out / "qc" / f"{video.stem}.png", _thresholds(result), video.name, _flags(result))
     params = {"command": "score", "protocol": result.protocol, "scorer": _describe(scorer), "rois": rois, "signals": result.signals.params, "per_roi": result.signals.per_roi.to_dict("records")}
     write_provenance(out, params, [{"path": video.name, "sha256": sha256_file(video), "bytes": video.stat().st_size, "frames_decoded": result.signals.n_frames, "fps": result.signals.fps, "warnings": result.warnings}])
     for w in result.warnings:
@@ -247,7 +252,7 @@ def batch(
         def on_video(outcome) -> None:
             if outcome.result is not None:
                 res, name = outcome.result, Path(outcome.video)
-                plot_qc(res.seconds, res.protocol, out / "qc" / f"{name.stem}.png", _thresholds(res), name.name)
+                plot_qc(res.seconds, res.protocol, out / "qc" / f"{name.stem}.png", _thresholds(res), name.name, _flags(res))
                 frames[0] += res.signals.n_frames if outcome.decoded else 0
             rate = frames[0] / max(time.perf_counter() - started, 1e-9)
             progress.update(task, advance=1, rate=f"{rate:,.0f} frames/s" if frames[0] else "")

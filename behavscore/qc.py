@@ -20,6 +20,7 @@ def plot_qc(
     path: str | os.PathLike,
     threshold_pct: dict[str, float] | None = None,
     title: str = "",
+    flags: dict[str, str] | None = None,
 ) -> None:
     """Write a QC figure (PNG) with one panel per animal.
 
@@ -35,6 +36,9 @@ def plot_qc(
         Threshold per animal, drawn as a horizontal line when the threshold scorer was used.
     title : str
         Figure title (e.g. the video name).
+    flags : dict, optional
+        Per animal, what deserves a second look (the summary's ``flags``), written in red in
+        its panel.
     """
     import matplotlib
 
@@ -61,6 +65,8 @@ def plot_qc(
             ax.axhline(threshold_pct[animal], color="r", lw=0.8, ls="--")
         ax.axvline(protocol.window_start_s, color="grey", lw=1)
         ax.axvline(protocol.window_end_s, color="grey", lw=1)
+        if flags and flags.get(animal):
+            ax.text(0.005, 0.95, f"look: {flags[animal]}", transform=ax.transAxes, ha="left", va="top", fontsize=7, color="#B22222")
         status = "" if pd.notna(labels).any() else "  (no animal)"
         ax.set_ylabel(f"{animal}{status}\nmotion, %", fontsize=8)
     shaded = [l for l in LABEL_COLOURS if l != "mobile" and l in set(seconds["label"].dropna())]
