@@ -222,6 +222,7 @@ def batch(
     dose_col: Optional[str] = typer.Option(None, "--dose-col", help="Numeric dose column for the dose-response fit and ED50 (default: the dose* group column)."),
     covariate: Optional[List[str]] = typer.Option(None, "--covariate", help="Cohort column(s) entered as factors in an adjusted ANOVA (e.g. sex, batch); repeatable."),
     group_stats: bool = typer.Option(True, "--group-stats/--no-group-stats", help="Write stats.csv, Prism tables and group figures after scoring."),
+    exclude_flagged: Optional[List[str]] = typer.Option(None, "--exclude-flagged", help="Leave animals with this flag (e.g. 'tail climbing', 'fell') out of the group statistics, Prism tables and group figures (summary.csv keeps them); repeatable."),
 ) -> None:
     """Score a whole cohort: seconds.csv, summary.csv, minutes.csv, bouts.csv, failures.csv, warnings.csv, QC figures, provenance,
     and per group stats.csv (ANOVA, Dunnett vs vehicle, ED50), Prism tables and figures."""
@@ -234,7 +235,7 @@ def batch(
     from .outputs import warnings_table, write_csv, write_provenance
     from .protocols import parse_window
     from .qc import plot_qc
-    from .score import pass_params
+    from .score import FLAGS, pass_params
 
     table = _run(lambda: read_cohort(cohort))
     win = _run(lambda: parse_window(window))
@@ -242,6 +243,9 @@ def batch(
     unknown = [c for c in [*(group or []), *(covariate or []), *([dose_col] if dose_col else [])] if c not in table.columns]
     if unknown:  # checked before hours of scoring, not after
         fail(f"{cohort}: no column {', '.join(map(repr, unknown))}; its columns are {', '.join(table.columns.drop('video_path'))}")
+    unknown_flags = [f for f in exclude_flagged or [] if f not in FLAGS]
+    if unknown_flags:
+        fail(f"--exclude-flagged: no flag {', '.join(map(repr, unknown_flags))}; the flags are {', '.join(map(repr, FLAGS))}")
     n_videos = table["video_path"].nunique()
     (out / "qc").mkdir(parents=True, exist_ok=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"), TimeRemainingColumn())
@@ -267,7 +271,7 @@ def batch(
     params = {"command": "batch", "cohort": cohort.name, "protocol": protocol, "window": win, "scorer": _describe(scorer),
               "signals": pass_params(scorer, SignalParams(diff_lag_s=lag_s))}
     if group_stats:
-        params["group_stats"] = _write_group_stats(result, out, group, reference, dose_col, covariate)
+        params["group_stats"] = _write_group_stats(result, out, group, reference, dose_col, covariate, exclude_flagged or [])
     write_provenance(out, params, [o.provenance() for o in result.outcomes])
     for w in result.warnings:
         console.print(f"[yellow]warning:[/] {escape(w)}")
@@ -282,10 +286,10 @@ def batch(
         raise typer.Exit(1)
 
 
-def _write_group_stats(result, out: Path, group, reference, dose_col, covariate) -> dict:
+def _write_group_stats(result, out: Path, group, reference, dose_col, covariate, exclude_flagged: list[str]) -> dict:
     """stats.csv, Prism tables and group figures of a scored cohort; returns the settings used."""
     from .cohort_figures import write_group_outputs
-    from .cohort_stats import default_group_columns
+    from .cohort_stats import default_group_columns, exclude_flagged as set_aside
 
     groups = group or default_group_columns(result.summary)
     dose_col = dose_col or next((c for c in groups if c.lower().startswith("dose")), None)
@@ -293,8 +297,14 @@ def _write_group_stats(result, out: Path, group, reference, dose_col, covariate)
     def say(message: str) -> None:
         console.print(f"[yellow]note:[/] {escape(message)}")
 
-    written = _run(lambda: write_group_outputs(result.summary, result.minutes, result.seconds, out, groups if group else None, reference, dose_col, covariate or (), on_message=say))
-    return {"groups": groups, "reference": reference, "dose_col": dose_col, "covariates": covariate or [], "files": [str(p.relative_to(out)) for p in written]}
+    summary = set_aside(result.summary, exclude_flagged)
+    excluded = summary.loc[summary["status"] != result.summary["status"], "animal"].tolist()
+    if exclude_flagged:
+        say(f"{len(excluded)} animal(s) flagged {' or '.join(map(repr, exclude_flagged))} left out of the group statistics"
+            + (f": {', '.join(map(str, excluded))}" if excluded else ""))
+    written = _run(lambda: write_group_outputs(summary, result.minutes, result.seconds, out, groups if group else None, reference, dose_col, covariate or (), on_message=say))
+    return {"groups": groups, "reference": reference, "dose_col": dose_col, "covariates": covariate or [],
+            "excluded_flags": exclude_flagged, "excluded_animals": excluded, "files": [str(p.relative_to(out)) for p in written]}
 
 
 @app.command()

@@ -14,7 +14,7 @@ from assay_core import fit_dose_response
 from assay_core.group_stats import compare_to_reference, hedges_g
 
 __all__ = [
-    "STATS_COLUMNS", "DEFAULT_OUTCOMES", "GroupDesign", "assign_groups", "default_group_columns",
+    "STATS_COLUMNS", "DEFAULT_OUTCOMES", "GroupDesign", "assign_groups", "default_group_columns", "exclude_flagged",
     "column_unit", "outcome_unit", "stars", "one_way_anova", "adjusted_anova",
     "group_statistics", "prism_wide", "DoseFit", "dose_response_fits",
 ]
@@ -534,6 +534,34 @@ def _ok_mask(summary: pd.DataFrame) -> pd.Series:
     if "status" not in summary.columns:
         return pd.Series(True, index=summary.index)
     return summary["status"].astype(str).str.strip().eq("ok")
+
+
+def exclude_flagged(summary: pd.DataFrame, flags: Sequence[str]) -> pd.DataFrame:
+    """The summary with every animal that carries one of ``flags`` set aside from the groups.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        ``summary.csv`` of ``behavscore batch`` (with its ``flags`` column).
+    flags : sequence of str
+        Short names of flags (e.g. ``"tail climbing"``, ``"fell"``) for which the lab's
+        protocol excludes an animal.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy in which those animals' ``status`` (``ok``) reads ``excluded: <their flags>``:
+        group statistics, Prism tables and group figures leave them out and count them in
+        ``n_excluded``.
+    """
+    out = summary.copy()
+    if not flags or "flags" not in out.columns:
+        return out
+    wanted = set(flags)
+    have = out["flags"].fillna("").astype(str).map(lambda text: [f for f in text.split("; ") if f in wanted])
+    hit = have.map(bool) & _ok_mask(out)
+    out.loc[hit, "status"] = "excluded: " + have[hit].map("; ".join)
+    return out
 
 
 def group_statistics(summary: pd.DataFrame, groups: Sequence[str] | str, reference: str | None = None,

@@ -41,6 +41,13 @@ DISAGREEMENT_PCT = 20.0
 SMALLEST_CHECKED_BODY_PX = 200.0
 
 
+#: The short names of the ``flags`` column of ``summary.csv``: what deserves a second look.
+FLAGS: tuple[str, ...] = (
+    "video length", "repeated frames", "flickering light", "frozen picture", "frame rate", "tail climbing", "fell",
+    "several animals", "overlapping ROIs", "small body", "outline", "disagreement", "same video",
+)
+
+
 @dataclass(frozen=True)
 class ScoreResult:
     """Scores of one video.
@@ -281,6 +288,7 @@ def score_signals(
 
     def note(text: str | None, flag: str, animals: Iterable[str] | None = None) -> None:
         """Keep a warning, and flag the animals it concerns (all of the video's by default)."""
+        assert flag in FLAGS, flag
         if text:
             warnings.append(text)
             for animal in flags if animals is None else animals:

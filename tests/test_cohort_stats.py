@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from assay_core.group_stats import hedges_g
-from behavscore.cohort_stats import (STATS_COLUMNS, adjusted_anova, assign_groups, column_unit,
+from behavscore.cohort_stats import (STATS_COLUMNS, adjusted_anova, assign_groups, column_unit, exclude_flagged,
                                      group_statistics, prism_wide, stars)
 
 
@@ -314,3 +314,20 @@ def test_dose_response_is_fitted_only_when_a_dose_column_is_given():
     assert "dose_response" not in set(without["analysis"])
     with_dose = group_statistics(df, ["treatment", "dose_mg_kg"], dose_col="dose_mg_kg", outcomes=["immobility_s"])
     assert "dose_response" in set(with_dose["analysis"])
+
+
+def test_animals_with_a_named_flag_are_set_aside_from_the_groups_and_counted():
+    summary = pd.DataFrame({
+        "animal": ["m1", "m2", "m3", "m4", "m5"],
+        "treatment": ["vehicle", "vehicle", "vehicle", "drug", "drug"],
+        "immobility_s": [100.0, 200.0, 110.0, 60.0, 70.0],
+        "status": ["ok", "ok", "ok", "ok", "error: file not found"],
+        "flags": ["", "small body; tail climbing", "small body", "fell", ""],
+    })
+    out = exclude_flagged(summary, ["tail climbing", "fell"])
+    assert out["status"].tolist() == ["ok", "excluded: tail climbing", "ok", "excluded: fell", "error: file not found"]
+    assert summary["status"].iloc[1] == "ok"  # the summary itself is left as it was
+    described = group_statistics(out, "treatment").query("outcome == 'immobility_s' and analysis == 'describe'").set_index("group")
+    assert described.loc["vehicle", "mean"] == pytest.approx(105.0) and described.loc["vehicle", "n_excluded"] == 1
+    assert described.loc["drug", "n"] == 0 and described.loc["drug", "n_excluded"] == 2
+    assert exclude_flagged(summary, []).equals(summary)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from behavscore import score_video
@@ -106,3 +109,30 @@ def test_mishaps_are_found_whatever_the_coat_at_the_sample_videos_resolution(tmp
     assert abs(summary.loc["a2", "tail_climbing_s"] - len(climbed)) <= 2, summary
     assert summary["flags"].tolist() == ["", "tail climbing", "fell"], summary["flags"]
     assert abs(warned_start_s(r.warnings, "a3", "fallen") - fallen[0]) <= 1
+
+
+def test_a_lab_can_leave_climbing_and_fallen_mice_out_of_the_group_statistics(mishaps, tmp_path):
+    # Protocols exclude such animals; summary.csv keeps them, with their flags and numbers.
+    from typer.testing import CliRunner
+
+    from behavscore.cli import app
+
+    rows = [(mishaps.path.name, a, x, y, w, h, "vehicle" if a in ("a1", "a2") else "drug") for a, x, y, w, h in mishaps.rois]
+    pd.DataFrame(rows, columns=["video", "animal", "roi_x", "roi_y", "roi_w", "roi_h", "treatment"]).to_csv(tmp_path / "cohort.csv", index=False)
+    (tmp_path / mishaps.path.name).write_bytes(mishaps.path.read_bytes())
+    args = ["batch", str(tmp_path / "cohort.csv"), "--protocol", "tst", "--window", "0:40", "--jobs", "1"]
+    r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "out"), "--exclude-flagged", "tail climbing", "--exclude-flagged", "fell"])
+    assert r.exit_code == 0, r.output
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv").set_index("animal")
+    assert (summary["status"] == "ok").all() and summary["immobility_s"].notna().all()
+    stats = pd.read_csv(tmp_path / "out" / "stats.csv")
+    described = stats[(stats["outcome"] == "immobility_s") & (stats["analysis"] == "describe")].set_index("group")
+    # vehicle: a1 kept, a2 climbed; drug: a3 and a5 climbed, a4 fell
+    assert (described.loc["vehicle", "n"], described.loc["vehicle", "n_excluded"]) == (1, 1)
+    assert (described.loc["drug", "n"], described.loc["drug", "n_excluded"]) == (0, 3)
+    assert described.loc["vehicle", "mean"] == pytest.approx(summary.loc["a1", "immobility_s"])
+    prov = json.loads((tmp_path / "out" / "provenance.json").read_text())["parameters"]["group_stats"]
+    assert prov["excluded_animals"] == ["a2", "a3", "a4", "a5"] and prov["excluded_flags"] == ["tail climbing", "fell"]
+    # A flag name that does not exist is refused before any scoring.
+    r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "typo"), "--exclude-flagged", "tail-climbing"])
+    assert r.exit_code == 2 and "no flag 'tail-climbing'" in r.output and not (tmp_path / "typo" / "cache").exists()
