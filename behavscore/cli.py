@@ -235,7 +235,8 @@ def batch(
     from .outputs import warnings_table, write_csv, write_provenance
     from .protocols import parse_window
     from .qc import plot_qc
-    from .score import FLAGS, pass_params
+    from .score import FLAGS, OUTLINE_FLAGS, pass_params
+    from .threshold import ThresholdScorer
 
     table = _run(lambda: read_cohort(cohort))
     win = _run(lambda: parse_window(window))
@@ -246,6 +247,10 @@ def batch(
     unknown_flags = [f for f in exclude_flagged or [] if f not in FLAGS]
     if unknown_flags:
         fail(f"--exclude-flagged: no flag {', '.join(map(repr, unknown_flags))}; the flags are {', '.join(map(repr, FLAGS))}")
+    never = [f for f in exclude_flagged or [] if f in OUTLINE_FLAGS and isinstance(scorer, ThresholdScorer)]
+    if never:  # it would exclude nothing, and say nothing
+        fail(f"--exclude-flagged {', '.join(map(repr, never))}: the threshold scorer does not outline the animal and never "
+             "raises this flag; score with a trained model (--model default) to find such animals")
     n_videos = table["video_path"].nunique()
     (out / "qc").mkdir(parents=True, exist_ok=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"), TimeRemainingColumn())

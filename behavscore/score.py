@@ -46,6 +46,9 @@ FLAGS: tuple[str, ...] = (
     "video length", "repeated frames", "flickering light", "frozen picture", "frame rate", "tail climbing", "fell",
     "several animals", "overlapping ROIs", "small body", "outline", "disagreement", "same video",
 )
+#: Flags only a trained model's pass can raise (they read the animal's outline): the threshold
+#: scorer never gives them.
+OUTLINE_FLAGS: tuple[str, ...] = ("tail climbing", "fell", "outline", "disagreement")
 
 
 @dataclass(frozen=True)

@@ -136,3 +136,6 @@ def test_a_lab_can_leave_climbing_and_fallen_mice_out_of_the_group_statistics(mi
     # A flag name that does not exist is refused before any scoring.
     r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "typo"), "--exclude-flagged", "tail-climbing"])
     assert r.exit_code == 2 and "no flag 'tail-climbing'" in r.output and not (tmp_path / "typo" / "cache").exists()
+    # Nor is a flag the chosen scorer never raises: it would exclude nobody, without a word.
+    r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "thr"), "--model", "threshold", "--exclude-flagged", "fell"])
+    assert r.exit_code == 2 and "threshold scorer does not outline the animal" in r.output and not (tmp_path / "thr").exists()
