@@ -21,7 +21,8 @@ __all__ = [
 KEY_COLUMNS = ("compound", "treatment", "dose_mg_kg")
 
 #: Per-animal columns of a behaviour summary that are averaged per dose group (when present).
-BEHAVIOUR_MEASURES = ("immobility_s", "immobility_pct", "latency_s", "swimming_s", "climbing_s")
+BEHAVIOUR_MEASURES = ("immobility_s", "immobility_pct", "latency_s", "swimming_s", "climbing_s",
+                      "immobility_counts", "swimming_counts", "climbing_counts")
 
 #: Per-animal microdialysis measures averaged per dose group (when present).
 NEUROCHEMISTRY_MEASURES = ("peak_pct_baseline", "auc_pct_min")

@@ -87,6 +87,14 @@ def test_behaviour_means_sems_and_counts_match_hand_values():
     assert "tst_swimming_s_mean" not in table.columns  # the TST has no swimming
 
 
+def test_the_modified_fst_time_sampling_counts_join_the_study_table():
+    s = _summary()
+    s["climbing_counts"] = np.where(s["protocol"] == "fst", s["climbing_s"] / 5, np.nan)  # as many 5-s periods
+    table = study.behaviour_table(s).set_index("treatment")
+    assert table.loc["drugA", "fst_climbing_counts_mean"] == pytest.approx(10.0) and table.loc["drugA", "fst_climbing_counts_n"] == 3
+    assert "tst_climbing_counts_mean" not in table.columns
+
+
 def test_behaviour_accepts_separate_protocol_tables():
     s = _summary()
     together = study.behaviour_table(s)
