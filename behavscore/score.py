@@ -9,6 +9,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .bouts import runs
 from .compartments import several_animals_warning
 from .features import add_frame_measures
 from .hanging import fallen_seconds, height_above_hanging, off_hanging_warnings, tail_climb_seconds
@@ -31,6 +32,11 @@ MIN_OUTLINE_SHARE = 0.5
 #: A trained scorer's user is told when the animal's outline is first found later than this
 #: into the video (s): the calibration waited for something to move in the ROI.
 LATE_OUTLINE_S = 5.0
+#: An animal outlined before whose outline is then missing for this long running (s), inside the
+#: window, is reported as gone (taken out of the apparatus, or out of view): its empty
+#: compartment is still scored. Measured: the longest such run of any outlined animal is 1 s
+#: (28 synthetic training and evaluation videos, and the real open-field, home-cage and B-SOiD clips).
+GONE_MIN_S = 5
 #: A trained scorer's immobility (% of the window) that differs from the threshold scorer's by
 #: more than this is reported: the shipped models and the threshold scorer agree within 2.5
 #: points on the synthetic videos they were made for, so a larger gap means one of them is off.
@@ -44,11 +50,11 @@ SMALLEST_CHECKED_BODY_PX = 200.0
 #: The short names of the ``flags`` column of ``summary.csv``: what deserves a second look.
 FLAGS: tuple[str, ...] = (
     "video length", "repeated frames", "flickering light", "frozen picture", "frame rate", "tail climbing", "fell",
-    "several animals", "overlapping ROIs", "small body", "outline", "disagreement", "same video",
+    "several animals", "overlapping ROIs", "small body", "outline", "gone", "disagreement", "same video",
 )
 #: Flags only a trained model's pass can raise (they read the animal's outline): the threshold
 #: scorer never gives them.
-OUTLINE_FLAGS: tuple[str, ...] = ("tail climbing", "fell", "outline", "disagreement")
+OUTLINE_FLAGS: tuple[str, ...] = ("tail climbing", "fell", "outline", "gone", "disagreement")
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,30 @@ def outline_warnings(signals: MotionSignals, animals: Sequence[str]) -> dict[str
         f"start, cohort column test_start_s); the classifier's outline features before then are filled in"
         for animal, t in first_s.items() if t > LATE_OUTLINE_S and share[animal] >= MIN_OUTLINE_SHARE
     })
+    return out
+
+
+def gone_warnings(signals: MotionSignals, animals: Sequence[str], window_s: tuple[float, float]) -> dict[str, str]:
+    """Warnings (by animal) for animals outlined at first whose outline then goes missing for
+    :data:`GONE_MIN_S` or more seconds running inside the window (the animal taken out)."""
+    f = signals.frames
+    measured = f[f["frame_luma_dn"].notna() & f["animal"].isin(list(animals))]
+    out = {}
+    for animal, g in measured.groupby("animal", sort=False):
+        outlined = g["animal_area_px"].notna().groupby((g["frame"].to_numpy() / signals.fps).astype(int)).any()
+        if outlined.mean() < MIN_OUTLINE_SHARE:
+            continue  # mostly without an outline: the outline warning says so
+        seconds, found = outlined.index.to_numpy(), outlined.to_numpy()
+        first = int(np.argmax(found))
+        gone = [s for a, b in runs(~found[first:]) if b - a >= GONE_MIN_S
+                for s in seconds[first + a : first + b] if window_s[0] <= s < window_s[1]]
+        if gone:
+            out[str(animal)] = (
+                f"{signals.video}: ROI {animal!r}: the animal is no longer seen for {len(gone)} s of the window, from "
+                f"{gone[0]} s of the video (its outline, found before, is missing for {GONE_MIN_S} s or more running): "
+                "was it taken out? An empty compartment is scored as immobility; check the video, and exclude the animal "
+                "or set the window as your protocol says"
+            )
     return out
 
 
@@ -357,6 +387,7 @@ def score_signals(
     note_each(small_body_warnings(signals, [a for a, here in present.items() if here]), "small body")
     if not isinstance(scorer, ThresholdScorer):  # the threshold scorer reads no outline measure
         note_each(outline_warnings(signals, [a for a, here in present.items() if here]), "outline")
+        note_each(gone_warnings(signals, [a for a, here in present.items() if here], (proto.window_start_s, proto.window_end_s)), "gone")
         threshold_labels = index.predict(table)["label"]
         note_each(disagreement_warnings(signals.video, seconds[~absent], threshold_labels[~absent], proto), "disagreement")
     summary = pd.DataFrame(rows)

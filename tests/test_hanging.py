@@ -1,4 +1,4 @@
-"""A TST mouse that climbs its tail or falls is named, with how long and from when, not silently scored."""
+"""A TST mouse that climbs its tail or falls, or any mouse taken out, is named with how long and from when, not silently scored."""
 
 from __future__ import annotations
 
@@ -139,3 +139,20 @@ def test_a_lab_can_leave_climbing_and_fallen_mice_out_of_the_group_statistics(mi
     # Nor is a flag the chosen scorer never raises: it would exclude nobody, without a word.
     r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "thr"), "--model", "threshold", "--exclude-flagged", "fell"])
     assert r.exit_code == 2 and "threshold scorer does not outline the animal" in r.output and not (tmp_path / "thr").exists()
+
+
+@pytest.mark.parametrize("protocol", ["fst", "tst"])
+def test_an_animal_taken_out_is_reported_gone_with_how_long_and_from_when(tmp_path, protocol):
+    # Its empty compartment does not move: scored as immobility, it would pass for a floating
+    # or hanging mouse. The outline, found before, tells that no animal is there.
+    video = generate_video(tmp_path / f"{protocol}.mp4", protocol, seed=4414, seconds=40, animals=3,
+                           treatment_effects=[{}, {"removed_at_s": 25.0}, {}])
+    absent = truth_seconds(video, "removed")["a2"]
+    assert absent.tolist() == list(range(25, 40))
+    r = score_video(video.path, protocol=protocol, rois=video.rois, window=(0, 40))
+    assert r.summary["flags"].tolist() == ["", "gone", ""], r.summary["flags"]
+    (text,) = [w for w in r.warnings if "no longer seen" in w]
+    assert "ROI 'a2'" in text and "for 15 s of the window, from 25 s" in text
+    # Inside a window that ends before the animal is taken out, nothing is said.
+    early = score_video(video.path, protocol=protocol, rois=video.rois, window=(0, 24))
+    assert not any("no longer seen" in w for w in early.warnings)

@@ -34,7 +34,8 @@ class AnimalSpec:
     until ``end_s``, the mishap for which labs exclude an animal; those seconds are labelled
     ``mobile`` with detail ``tail_climb``. ``falls_at_s`` (TST only): the tape gives way then and
     the mouse walks about the floor of its compartment to the end; those seconds are ``mobile``
-    with detail ``fallen``.
+    with detail ``fallen``. ``removed_at_s`` (FST or TST): the experimenter takes the animal out
+    then; its compartment is empty to the end, those seconds labelled ``absent``.
     """
 
     treatment: str = "vehicle"
@@ -44,6 +45,7 @@ class AnimalSpec:
     immobility_late: float | None = None
     tail_climb_s: tuple[float, float] | None = None
     falls_at_s: float | None = None
+    removed_at_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -110,8 +112,10 @@ def _as_spec(item: AnimalSpec | Mapping | None) -> AnimalSpec:
         if not (np.isfinite(start_s) and np.isfinite(end_s) and 0 <= start_s < end_s):
             raise ValueError(f"tail_climb_s must be (start_s, end_s) with 0 <= start_s < end_s, got {spec.tail_climb_s!r}")
         spec = replace(spec, tail_climb_s=(start_s, end_s))
-    if spec.falls_at_s is not None and not (np.isfinite(spec.falls_at_s) and spec.falls_at_s >= 0):
-        raise ValueError(f"falls_at_s must be a time >= 0 s, got {spec.falls_at_s!r}")
+    for name in ("falls_at_s", "removed_at_s"):
+        value = getattr(spec, name)
+        if value is not None and not (np.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a time >= 0 s, got {value!r}")
     return spec
 
 
@@ -284,9 +288,11 @@ def generate_video(
             frame = background.copy()
             for j in range(animals):
                 x0 = j * geom.panel_w
+                present = specs[j].removed_at_s is None or i < specs[j].removed_at_s * fps
                 if protocol == "fst":
                     pose = fst.fst_pose(tracks[j], i, traits[j], geom, x0)
-                    draw_mouse(frame, pose, traits[j].coat)
+                    if present:
+                        draw_mouse(frame, pose, traits[j].coat)
                     fst.draw_water(frame, x0, geom, waters[j], float(tracks[j].ripple_px[i]), i / fps, coat_names[j])
                 else:
                     pose = tst.tst_pose(tracks[j], i, traits[j], geom, x0)
@@ -295,7 +301,8 @@ def generate_video(
                     if falls[j] is not None and falls[j][i] > 0:
                         fallen = tst.fallen_pose(i, fps, specs[j].falls_at_s, traits[j], geom, x0)
                         pose = body.blend(pose, fallen, falls[j][i])
-                    draw_mouse(frame, pose, traits[j].coat)
+                    if present:
+                        draw_mouse(frame, pose, traits[j].coat)
                     tst.draw_tape(frame, x0, geom)
                 centroids[j, i] = body.centroid(pose)
             if scale != 1.0:
@@ -306,6 +313,10 @@ def generate_video(
 
     centroids = (centroids + 0.5) * np.array([width / draw_w, height / draw_h]) - 0.5
     truth, frames = _truth_tables(path.name, protocol, ids, states_all, tracks, centroids, fps)
+    for name, spec in zip(ids, specs):
+        if spec.removed_at_s is not None:  # a second is absent when most of it is
+            gone = (truth["animal"] == name) & (truth["second"] + 0.5 >= spec.removed_at_s)
+            truth.loc[gone, ["label", "detail"]] = ["absent", "removed"]
     return SynthVideo(
         path=path, fps=float(fps), n_frames=n_frames, frame_size=(width, height),
         rois=_scale_rois(_rois(protocol, ids, geom), width / draw_w, width, height), truth=truth, animals=pd.DataFrame(info), frames=frames,
