@@ -557,6 +557,8 @@ def exclude_flagged(summary: pd.DataFrame, flags: Sequence[str]) -> pd.DataFrame
     out = summary.copy()
     if not flags or "flags" not in out.columns:
         return out
+    if "status" not in out.columns:  # a hand-made summary: every animal counts as scored
+        out["status"] = "ok"
     wanted = set(flags)
     have = out["flags"].fillna("").astype(str).map(lambda text: [f for f in text.split("; ") if f in wanted])
     hit = have.map(bool) & _ok_mask(out)

@@ -331,3 +331,6 @@ def test_animals_with_a_named_flag_are_set_aside_from_the_groups_and_counted():
     assert described.loc["vehicle", "mean"] == pytest.approx(105.0) and described.loc["vehicle", "n_excluded"] == 1
     assert described.loc["drug", "n"] == 0 and described.loc["drug", "n_excluded"] == 2
     assert exclude_flagged(summary, []).equals(summary)
+    # A summary without a status column: the animals not flagged stay in.
+    bare = exclude_flagged(summary.drop(columns="status"), ["fell"])
+    assert bare["status"].tolist() == ["ok", "ok", "ok", "excluded: fell", "ok"]
