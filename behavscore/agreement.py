@@ -358,12 +358,9 @@ def behaviour_per_animal(aligned: pd.DataFrame, behaviours: Sequence[str]) -> pd
         ``video, animal`` and, per behaviour ``x``, ``x_a_s`` and ``x_b_s``: that animal's
         seconds labelled ``x`` in each table (0 where none).
     """
-    g = aligned.groupby(["video", "animal"], sort=True)
-    out = pd.DataFrame(index=g.size().index)
-    for x in behaviours:
-        out[f"{x}_a_s"] = g["label_a"].agg(lambda labels, x=x: int((labels == x).sum()))
-        out[f"{x}_b_s"] = g["label_b"].agg(lambda labels, x=x: int((labels == x).sum()))
-    return out.reset_index()
+    keys = [aligned["video"], aligned["animal"]]
+    columns = {f"{x}_{side}_s": (aligned[f"label_{side}"] == x).astype("int64") for x in behaviours for side in ("a", "b")}
+    return pd.DataFrame(columns).groupby(keys, sort=True).sum().reset_index()
 
 
 def per_behaviour_agreement(per_animal: pd.DataFrame, behaviours: Sequence[str]) -> pd.DataFrame:
