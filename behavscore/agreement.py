@@ -1,4 +1,5 @@
-"""Agreement between two per-second label tables: accuracy, Cohen's kappa, immobility r, Bland–Altman."""
+"""Agreement between two per-second label tables (accuracy, Cohen's kappa) and of per-animal measures
+(immobility and the other read-outs: Pearson r, Bland–Altman), also from per-animal hand totals."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from .annotations import PER_ANIMAL_MEASURES
+from .protocols import Protocol
+from .summary import summarise_animal
 
 IMMOBILE = "immobile"
 TWO_CLASS: tuple[str, ...] = ("immobile", "mobile")
@@ -336,54 +341,102 @@ def immobility_per_animal(aligned: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
-def active_behaviours(classes: Sequence[str]) -> list[str]:
-    """The active behaviours of a label set compared animal by animal besides immobility:
-    ``swimming`` and ``climbing`` of the 3-class FST; none for immobile/mobile."""
-    return [c for c in classes if c not in (IMMOBILE, "mobile")]
+#: Per-animal measures compared besides immobility seconds, as (name, unit): the latency to the
+#: first immobile bout, and with 3-class labels the modified FST's swimming and climbing seconds
+#: and 5-s time-sampling counts. ``summary.csv`` and tables of hand totals name them
+#: :func:`totals_column`.
+OTHER_MEASURES: tuple[tuple[str, str], ...] = (
+    ("latency", "s"), ("swimming", "s"), ("climbing", "s"),
+    ("immobility_counts", "count"), ("swimming_counts", "count"), ("climbing_counts", "count"),
+)
+#: Measures needing 3-class labels.
+_THREE_CLASS_ONLY = {"swimming", "climbing", "immobility_counts", "swimming_counts", "climbing_counts"}
+#: Shortest immobile bout that starts the latency, s (as ``summary.csv``'s default ``--min-bout``).
+LATENCY_MIN_BOUT_S = 1.0
 
 
-def behaviour_per_animal(aligned: pd.DataFrame, behaviours: Sequence[str]) -> pd.DataFrame:
-    """Seconds of each behaviour per animal according to both tables.
+def totals_column(name: str, unit: str) -> str:
+    """Column of a per-animal totals table holding a measure: ``latency_s``, ``immobility_counts``."""
+    return f"{name}_s" if unit == "s" else name
+
+
+def paired_column(name: str, unit: str, side: str) -> str:
+    """Column of ``per_animal`` holding a measure of table ``side`` (``a``/``b``): ``latency_a_s``."""
+    return f"{name}_{side}_s" if unit == "s" else f"{name}_{side}"
+
+
+def other_measures(classes: Sequence[str]) -> list[tuple[str, str]]:
+    """The measures of :data:`OTHER_MEASURES` that a label set gives."""
+    three = "swimming" in classes
+    return [(n, u) for n, u in OTHER_MEASURES if three or n not in _THREE_CLASS_ONLY]
+
+
+def animal_totals(table: pd.DataFrame, window: tuple[float, float], classes: Sequence[str]) -> pd.DataFrame:
+    """Per-animal totals of a per-second label table over a window, as ``summary.csv`` gives them.
 
     Parameters
     ----------
-    aligned : DataFrame
-        Output of :func:`align`.
-    behaviours : sequence of str
-        Labels counted, e.g. ``("swimming", "climbing")``.
+    table : DataFrame
+        ``video, animal, second, label``.
+    window : (start_s, end_s)
+        Seconds counted; latency and the 5-s time-sampling periods run from ``start_s``.
+    classes : sequence of str
+        The label set (3-class labels add swimming, climbing and the counts).
 
     Returns
     -------
     DataFrame
-        ``video, animal`` and, per behaviour ``x``, ``x_a_s`` and ``x_b_s``: that animal's
-        seconds labelled ``x`` in each table (0 where none).
+        ``video, animal, immobility_s`` and the :func:`totals_column` of each of
+        :func:`other_measures` (latency NaN where no immobile bout of
+        :data:`LATENCY_MIN_BOUT_S` starts in the window).
     """
-    keys = [aligned["video"], aligned["animal"]]
-    columns = {f"{x}_{side}_s": (aligned[f"label_{side}"] == x).astype("int64") for x in behaviours for side in ("a", "b")}
-    return pd.DataFrame(columns).groupby(keys, sort=True).sum().reset_index()
+    start_s, end_s = float(window[0]), float(window[1])
+    protocol = Protocol("validate", session_s=end_s, window_start_s=start_s, window_end_s=end_s, labels=tuple(classes))
+    columns = ["immobility_s"] + [totals_column(*m) for m in other_measures(classes)]
+    rows = []
+    for (video, animal), one in table.groupby(["video", "animal"], sort=True):
+        s = summarise_animal(one, protocol, LATENCY_MIN_BOUT_S)
+        rows.append({"video": video, "animal": animal, **{c: s[c] for c in columns}})
+    return pd.DataFrame(rows, columns=["video", "animal", *columns])
 
 
-def per_behaviour_agreement(per_animal: pd.DataFrame, behaviours: Sequence[str]) -> pd.DataFrame:
-    """Pearson r and Bland–Altman statistics of each behaviour's seconds per animal.
+def pair_totals(a: pd.DataFrame, b: pd.DataFrame, measures: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """Two per-animal totals tables side by side: ``video, animal`` and, per measure,
+    :func:`paired_column` ``a`` and ``b`` (animals of both tables only)."""
+    cols = [totals_column(*m) for m in measures]
+    side = {
+        k: t[["video", "animal", *cols]].rename(columns={totals_column(*m): paired_column(*m, k) for m in measures})
+        for k, t in (("a", a), ("b", b))
+    }
+    out = side["a"].merge(side["b"], on=["video", "animal"], how="inner")
+    order = [paired_column(*m, k) for m in measures for k in ("a", "b")]
+    return out[["video", "animal", *order]].sort_values(["video", "animal"], kind="stable").reset_index(drop=True)
+
+
+def measure_agreement(per_animal: pd.DataFrame, measures: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """Pearson r and Bland–Altman statistics of each per-animal measure.
 
     Parameters
     ----------
     per_animal : DataFrame
-        With ``x_a_s`` and ``x_b_s`` for every behaviour ``x`` (:func:`behaviour_per_animal`).
-    behaviours : sequence of str
-        Behaviours compared.
+        With the :func:`paired_column` ``a`` and ``b`` of every measure.
+    measures : sequence of (name, unit)
+        Measures compared (e.g. ``("latency", "s")``).
 
     Returns
     -------
     DataFrame
-        One row per behaviour: ``behaviour``, then the columns of :func:`pearson` and of
-        :func:`bland_altman` (the latter's ``n`` left out), ``a - b`` in seconds.
+        One row per measure: ``measure``, ``unit``, then the columns of :func:`pearson` and
+        of :func:`bland_altman` (its ``n`` left out), ``a - b`` in the measure's unit. Animals
+        without the measure in either table (a latency where no bout began) are left out of
+        its row, ``n`` counts the rest.
     """
     rows = []
-    for x in behaviours:
-        a, b = per_animal[f"{x}_a_s"], per_animal[f"{x}_b_s"]
-        rows.append(pd.concat([pd.DataFrame({"behaviour": [x]}), pearson(a, b), bland_altman(a, b).drop(columns="n")], axis=1))
-    columns = ["behaviour", "n", "r", "ci95_low", "ci95_high", "p_value", "bias", "sd_diff", "loa_low", "loa_high"]
+    for name, unit in measures:
+        pair = per_animal[[paired_column(name, unit, "a"), paired_column(name, unit, "b")]].astype(float).dropna()
+        a, b = pair.iloc[:, 0], pair.iloc[:, 1]
+        rows.append(pd.concat([pd.DataFrame({"measure": [name], "unit": [unit]}), pearson(a, b), bland_altman(a, b).drop(columns="n")], axis=1))
+    columns = ["measure", "unit", "n", "r", "ci95_low", "ci95_high", "p_value", "bias", "sd_diff", "loa_low", "loa_high"]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
 
 
@@ -458,7 +511,11 @@ def bland_altman(x: Sequence[float], y: Sequence[float]) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class AgreementReport:
-    """Agreement of table ``a`` with table ``b``; every statistic as a tidy DataFrame."""
+    """Agreement of table ``a`` with table ``b``; every statistic as a tidy DataFrame.
+
+    When either table holds per-animal totals only, the per-second parts (``aligned``,
+    ``per_class``, ``confusion``) are empty and ``per_second`` has ``n_s`` 0.
+    """
 
     name_a: str
     name_b: str
@@ -472,23 +529,29 @@ class AgreementReport:
     correlation: pd.DataFrame = field(repr=False)
     bland_altman: pd.DataFrame = field(repr=False)
     unmatched: pd.DataFrame = field(repr=False)
-    #: Per-animal agreement on each active behaviour (swimming, climbing of the 3-class FST):
-    #: :func:`per_behaviour_agreement`; empty for immobile/mobile.
-    per_behaviour: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    #: Per-animal agreement on each measure besides immobility seconds (latency; swimming,
+    #: climbing and the time-sampling counts of the 3-class FST): :func:`measure_agreement`.
+    per_measure: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     @property
     def comparison(self) -> str:
         return f"{self.name_a} vs {self.name_b}"
 
+    @property
+    def per_second_compared(self) -> bool:
+        """Whether both tables gave per-second labels (else only per-animal totals were compared)."""
+        return len(self.aligned) > 0
+
     def summary(self) -> pd.DataFrame:
         """One row with the headline numbers (the row written to ``agreement.csv``)."""
         ps, co, ba = self.per_second.iloc[0], self.correlation.iloc[0], self.bland_altman.iloc[0]
+        start, end = self.window if self.window else (float(self.aligned["second"].min()), float(self.aligned["second"].max() + 1))
         row = {
             "comparison": self.comparison,
             "a": self.name_a,
             "b": self.name_b,
-            "window_start_s": self.window[0] if self.window else float(self.aligned["second"].min()),
-            "window_end_s": self.window[1] if self.window else float(self.aligned["second"].max() + 1),
+            "window_start_s": start,
+            "window_end_s": end,
             "labels": "/".join(self.labels),
             "n_animals": int(len(self.per_animal)),
             "n_s": int(ps["n_s"]),
@@ -509,49 +572,62 @@ class AgreementReport:
                 "loa_high_s": ba["loa_high"],
             }
         )
-        for rec in self.per_behaviour.itertuples(index=False):
+        for rec in self.per_measure.itertuples(index=False):
+            unit = "_s" if rec.unit == "s" else ""
             row.update({
-                f"pearson_r_{rec.behaviour}": rec.r,
-                f"bias_{rec.behaviour}_s": rec.bias,
-                f"loa_low_{rec.behaviour}_s": rec.loa_low,
-                f"loa_high_{rec.behaviour}_s": rec.loa_high,
+                f"n_{rec.measure}": rec.n,
+                f"pearson_r_{rec.measure}": rec.r,
+                f"bias_{rec.measure}{unit}": rec.bias,
+                f"loa_low_{rec.measure}{unit}": rec.loa_low,
+                f"loa_high_{rec.measure}{unit}": rec.loa_high,
             })
         return pd.DataFrame([row])
 
     def __str__(self) -> str:
         ps, co, ba = self.per_second.iloc[0], self.correlation.iloc[0], self.bland_altman.iloc[0]
-        window = f"{_fmt(self.window[0])}–{_fmt(self.window[1])} s" if self.window else "all common seconds"
+        window = f"{_fmt(self.window[0])}–{_fmt(self.window[1])} s" if self.window else (
+            "all common seconds" if self.per_second_compared else "not given")
         lines = [
             f"Agreement: {self.comparison} (window {window}; labels {', '.join(self.labels)})",
             f"  animals compared: {len(self.per_animal)}"
             + (f" ({len(self.unmatched)} in only one table, not compared)" if len(self.unmatched) else ""),
-            f"  per second: n = {int(ps['n_s'])} s, accuracy = {ps['accuracy']:.3f}, Cohen's kappa = {ps['kappa']:.3f}",
         ]
+        if self.per_second_compared:
+            lines.append(f"  per second: n = {int(ps['n_s'])} s, accuracy = {ps['accuracy']:.3f}, Cohen's kappa = {ps['kappa']:.3f}")
+        else:
+            lines.append("  per second: not compared (per-animal totals)")
         for rec in self.per_class.itertuples(index=False):
             lines.append(
                 f"    {rec.label}: kappa = {rec.kappa:.3f}, specific agreement = {rec.specific_agreement:.3f} "
                 f"({rec.n_a_s} s {self.name_a}, {rec.n_b_s} s {self.name_b}, {rec.n_both_s} s both)"
             )
-        lines.append(
-            f"  immobility per animal: Pearson r = {co['r']:.3f} (95% CI {co['ci95_low']:.3f} to {co['ci95_high']:.3f}, "
-            f"p = {co['p_value']:.3g}, n = {int(co['n'])})"
-        )
-        lines.append(
-            f"  Bland–Altman ({self.name_a} − {self.name_b}): bias = {ba['bias']:.2f} s, "
-            f"95% limits of agreement {ba['loa_low']:.2f} to {ba['loa_high']:.2f} s (SD {ba['sd_diff']:.2f} s)"
-        )
-        for rec in self.per_behaviour.itertuples(index=False):
+        if int(co["n"]):
             lines.append(
-                f"  {rec.behaviour} per animal: Pearson r = {rec.r:.3f}; Bland–Altman bias = {rec.bias:.2f} s, "
-                f"95% limits of agreement {rec.loa_low:.2f} to {rec.loa_high:.2f} s"
+                f"  immobility per animal: Pearson r = {co['r']:.3f} (95% CI {co['ci95_low']:.3f} to {co['ci95_high']:.3f}, "
+                f"p = {co['p_value']:.3g}, n = {int(co['n'])})"
             )
-        lines.append(f"  confusion matrix (rows {self.name_a}, columns {self.name_b}, seconds):")
-        lines.extend("    " + ln for ln in self.confusion.to_string().splitlines())
+            lines.append(
+                f"  Bland–Altman ({self.name_a} − {self.name_b}): bias = {ba['bias']:.2f} s, "
+                f"95% limits of agreement {ba['loa_low']:.2f} to {ba['loa_high']:.2f} s (SD {ba['sd_diff']:.2f} s)"
+            )
+        for rec in self.per_measure.itertuples(index=False):
+            lines.append(
+                f"  {rec.measure.replace('_', ' ')} per animal: Pearson r = {rec.r:.3f} (n = {rec.n}); Bland–Altman bias = "
+                f"{rec.bias:.2f} {rec.unit}, 95% limits of agreement {rec.loa_low:.2f} to {rec.loa_high:.2f} {rec.unit}"
+            )
+        if self.per_second_compared:
+            lines.append(f"  confusion matrix (rows {self.name_a}, columns {self.name_b}, seconds):")
+            lines.extend("    " + ln for ln in self.confusion.to_string().splitlines())
         return "\n".join(lines)
 
 
 def _fmt(value: float) -> str:
     return f"{value:g}"
+
+
+def is_per_second(table: pd.DataFrame) -> bool:
+    """Whether a table holds per-second labels (else per-animal totals: :func:`compare`)."""
+    return {"second", "label"} <= set(table.columns)
 
 
 def compare(
@@ -561,16 +637,22 @@ def compare(
     labels: LabelsArg = None,
     names: tuple[str, str] = ("auto", "human"),
 ) -> AgreementReport:
-    """Compare two per-second label tables (machine vs human, or rater vs rater).
+    """Compare two tables of scores (machine vs human, or rater vs rater).
 
     Parameters
     ----------
     a, b : DataFrame
-        Per-second tables (``video, animal, second, label``).
+        Per-second tables (``video, animal, second, label``), or per-animal totals (``video,
+        animal`` and columns of :data:`behavscore.annotations.PER_ANIMAL_MEASURES`, as a
+        stopwatch gives them or ``summary.csv`` holds them). When either is per-animal, the
+        other is totalled over ``window`` (:func:`animal_totals`) and the animals are compared
+        on the measures both tables hold.
     window : (start_s, end_s), optional
         Seconds ``start_s <= second < end_s`` compared (FST usually 120–360, TST 0–360).
+        Needed to total a per-second table for a per-animal one.
     labels : None, "immobility" or sequence of str
-        See :func:`align`.
+        See :func:`align`; with per-animal totals, "immobility" compares immobility seconds and
+        latency only.
     names : (str, str)
         Names of ``a`` and ``b`` in the report.
 
@@ -579,21 +661,24 @@ def compare(
     AgreementReport
         Per-second accuracy and kappa (overall and per class), confusion matrix, per-animal
         immobility seconds, Pearson r and Bland–Altman statistics of immobility seconds
-        (``a - b``), and with 3-class labels the same per-animal statistics of swimming and
-        climbing seconds (``per_behaviour``); ``str(report)`` is a readable summary.
+        (``a - b``), and the same per-animal statistics of the latency to immobility and, with
+        3-class labels, of swimming and climbing seconds and time-sampling counts
+        (``per_measure``); ``str(report)`` is a readable summary.
 
     Notes
     -----
     Consecutive seconds are not independent, so no p-value is attached to kappa; the per-animal
     statistics treat animals as the independent units.
     """
+    if not (is_per_second(a) and is_per_second(b)):
+        return _compare_totals(a, b, window, labels, names)
     aligned = align(a, b, window=window, labels=labels, names=names)
     classes = aligned.attrs["labels"]
     ya, yb = aligned["label_a"].to_numpy(), aligned["label_b"].to_numpy()
-    behaviours = active_behaviours(classes)
-    per_animal = immobility_per_animal(aligned)
-    if behaviours:
-        per_animal = per_animal.merge(behaviour_per_animal(aligned, behaviours), on=["video", "animal"])
+    measures = other_measures(classes)
+    span = window or (float(aligned["second"].min()), float(aligned["second"].max() + 1))
+    totals = [animal_totals(aligned.rename(columns={f"label_{k}": "label"}), span, classes) for k in ("a", "b")]
+    per_animal = immobility_per_animal(aligned).merge(pair_totals(*totals, measures), on=["video", "animal"])
     return AgreementReport(
         name_a=names[0],
         name_b=names[1],
@@ -607,15 +692,109 @@ def compare(
         correlation=pearson(per_animal["immobility_a_s"], per_animal["immobility_b_s"]),
         bland_altman=bland_altman(per_animal["immobility_a_s"], per_animal["immobility_b_s"]),
         unmatched=aligned.attrs["unmatched"],
-        per_behaviour=per_behaviour_agreement(per_animal, behaviours),
+        per_measure=measure_agreement(per_animal, measures),
+    )
+
+
+def _as_totals(table: pd.DataFrame, window: Window, labels: LabelsArg, name: str) -> pd.DataFrame:
+    """A table as per-animal totals: per-second labels totalled over the window."""
+    if not is_per_second(table):
+        own = table.attrs.get("window_s")
+        if window is not None and own is not None and tuple(map(float, own)) != tuple(map(float, window)):
+            raise ValueError(f"{name} holds totals over {own[0]:g}-{own[1]:g} s, not over the window asked for ({window[0]:g}-{window[1]:g} s)")
+        return table.assign(video=table["video"].astype(str).map(_basename), animal=table["animal"].astype(str))
+    if window is None:
+        raise ValueError(
+            f"{name} is per second and the other table per animal: give the window the totals cover "
+            "(the seconds the rater timed, e.g. 120-360; command line: --window 120-360 or --window fst)"
+        )
+    keyed = _keyed(table, name)
+    keyed = keyed[(keyed["second"] >= window[0]) & (keyed["second"] + 1 <= window[1])]
+    classes, collapse = _resolve_classes(set(keyed["label"]), set(keyed["label"]), labels, (name, name))
+    if collapse:
+        keyed = keyed.assign(label=collapse_to_immobility(keyed["label"]))
+    return animal_totals(keyed, window, classes)
+
+
+def _compare_totals(a: pd.DataFrame, b: pd.DataFrame, window: Window, labels: LabelsArg, names: tuple[str, str]) -> AgreementReport:
+    """:func:`compare` where either table holds per-animal totals."""
+    window = window or next((t.attrs["window_s"] for t in (a, b) if t.attrs.get("window_s") is not None), None)
+    ta, tb = (_as_totals(t, window, labels, n) for t, n in ((a, names[0]), (b, names[1])))
+    wanted = [("immobility", "s"), *OTHER_MEASURES]
+    if isinstance(labels, str):
+        wanted = wanted[:2]  # immobility seconds and latency: what a 2-class comparison has
+    measures = [m for m in wanted if totals_column(*m) in ta.columns and totals_column(*m) in tb.columns]
+    if not measures:
+        raise ValueError(
+            f"{names[0]} ({', '.join(c for c in ta.columns if c in PER_ANIMAL_MEASURES) or 'no measure'}) and "
+            f"{names[1]} ({', '.join(c for c in tb.columns if c in PER_ANIMAL_MEASURES) or 'no measure'}) have no measure in common"
+        )
+    animals = {k: set(zip(t["video"], t["animal"])) for k, t in (("a", ta), ("b", tb))}
+    common = animals["a"] & animals["b"]
+    if not common:
+        raise ValueError(
+            f"no common animals between {names[0]} and {names[1]}: {names[0]} has {_list_animals(animals['a'])}; "
+            f"{names[1]} has {_list_animals(animals['b'])} (videos are matched by file name, animals by name)"
+        )
+    per_animal = pair_totals(ta, tb, measures)
+    has_immobility = measures[0][0] == "immobility"
+    if has_immobility:
+        per_animal.insert(4, "difference_s", per_animal["immobility_a_s"] - per_animal["immobility_b_s"])
+    immobility = per_animal[["immobility_a_s", "immobility_b_s"]].dropna() if has_immobility else pd.DataFrame({"a": [], "b": []})
+    unmatched = pd.DataFrame(
+        [(v, an, names[0]) for v, an in sorted(animals["a"] - common)] + [(v, an, names[1]) for v, an in sorted(animals["b"] - common)],
+        columns=["video", "animal", "only_in"],
+    )
+    three = any(m[0] in _THREE_CLASS_ONLY for m in measures)
+    return AgreementReport(
+        name_a=names[0],
+        name_b=names[1],
+        window=None if window is None else (float(window[0]), float(window[1])),
+        labels=THREE_CLASS if three else TWO_CLASS,
+        aligned=pd.DataFrame(columns=[*KEYS, "label_a", "label_b"]),
+        per_second=pd.DataFrame({"n_s": [0], "accuracy": [math.nan], "kappa": [math.nan]}),
+        per_class=pd.DataFrame(columns=["label", "kappa", "specific_agreement", "n_a_s", "n_b_s", "n_both_s"]),
+        confusion=pd.DataFrame(),
+        per_animal=per_animal,
+        correlation=pearson(immobility.iloc[:, 0], immobility.iloc[:, 1]),
+        bland_altman=bland_altman(immobility.iloc[:, 0], immobility.iloc[:, 1]),
+        unmatched=unmatched,
+        per_measure=measure_agreement(per_animal, measures[1:] if has_immobility else measures),
     )
 
 
 # --------------------------------------------------------------------------- figure
 
 
+def _drawn_measure(reports: Sequence[AgreementReport]) -> tuple[str, str]:
+    """The measure the figure draws: immobility seconds, else (a comparison of time-sampling
+    tallies) the first measure every report compared."""
+    if all(int(r.correlation.iloc[0]["n"]) for r in reports):
+        return "immobility", "s"
+    shared = [tuple(m) for m in reports[0].per_measure[["measure", "unit"]].itertuples(index=False)] if reports else []
+    for name, unit in shared:
+        if all(((r.per_measure["measure"] == name) & (r.per_measure["n"] > 0)).any() for r in reports):
+            return name, unit
+    return "immobility", "s"
+
+
+def _drawn_pairs(rep: AgreementReport, name: str, unit: str) -> tuple[np.ndarray, np.ndarray, pd.Series, pd.Series]:
+    """A report's per-animal values of a measure (a, b; animals with both) and its r and Bland–Altman rows."""
+    cols = [paired_column(name, unit, k) for k in ("a", "b")]
+    pairs = rep.per_animal[cols].astype(float).dropna() if set(cols) <= set(rep.per_animal.columns) else pd.DataFrame(columns=cols)
+    if name == "immobility":
+        co, ba = rep.correlation.iloc[0], rep.bland_altman.iloc[0]
+    else:
+        row = rep.per_measure.set_index("measure").loc[name]
+        co, ba = row, row
+    return pairs[cols[0]].to_numpy(float), pairs[cols[1]].to_numpy(float), co, ba
+
+
 def agreement_figure(reports: Union[AgreementReport, Sequence[AgreementReport]], path: Optional[Union[str, Path]] = None):
     """Per-animal immobility scatter (with identity line) and Bland–Altman plot.
+
+    Comparisons of time-sampling tallies without immobility seconds draw the first measure
+    they share (immobility counts) instead.
 
     Parameters
     ----------
@@ -639,17 +818,16 @@ def agreement_figure(reports: Union[AgreementReport, Sequence[AgreementReport]],
     ax_scatter, ax_ba = fig.subplots(1, 2)
     markers = ["o", "s", "^", "D"]
     top = 1.0
+    name, unit = _drawn_measure(reports)
     for i, rep in enumerate(reports):
-        pa = rep.per_animal
-        xa, xb = pa["immobility_a_s"].to_numpy(float), pa["immobility_b_s"].to_numpy(float)
-        co, ba = rep.correlation.iloc[0], rep.bland_altman.iloc[0]
+        xa, xb, co, ba = _drawn_pairs(rep, name, unit)
         colour = f"C{i}"
         ax_scatter.scatter(xb, xa, marker=markers[i % len(markers)], color=colour, alpha=0.8,
                            label=f"{rep.comparison} (r = {co['r']:.2f}, n = {int(co['n'])})")
-        top = max(top, float(np.nanmax(np.r_[xa, xb])) if len(pa) else 1.0)
+        top = max(top, float(np.max(np.r_[xa, xb])) if len(xa) else 1.0)
         mean, diff = (xa + xb) / 2.0, xa - xb
         ax_ba.scatter(mean, diff, marker=markers[i % len(markers)], color=colour, alpha=0.8,
-                      label=f"{rep.comparison}: bias {ba['bias']:.1f} s, LoA {ba['loa_low']:.1f} to {ba['loa_high']:.1f} s")
+                      label=f"{rep.comparison}: bias {ba['bias']:.1f} {unit}, LoA {ba['loa_low']:.1f} to {ba['loa_high']:.1f} {unit}")
         ax_ba.axhline(ba["bias"], color=colour, lw=1.2)
         for lim in (ba["loa_low"], ba["loa_high"]):
             if np.isfinite(lim):
@@ -658,18 +836,19 @@ def agreement_figure(reports: Union[AgreementReport, Sequence[AgreementReport]],
     ax_scatter.set_xlim(0, top * 1.05)
     ax_scatter.set_ylim(0, top * 1.05)
     ax_scatter.set_aspect("equal")
+    what = name.replace("_", " ")
     first = reports[0] if reports else None
     if len(reports) == 1 and first is not None:
-        ax_scatter.set_xlabel(f"immobility, {first.name_b} (s)")
-        ax_scatter.set_ylabel(f"immobility, {first.name_a} (s)")
-        ax_ba.set_ylabel(f"{first.name_a} − {first.name_b} (s)")
+        ax_scatter.set_xlabel(f"{what}, {first.name_b} ({unit})")
+        ax_scatter.set_ylabel(f"{what}, {first.name_a} ({unit})")
+        ax_ba.set_ylabel(f"{first.name_a} − {first.name_b} ({unit})")
     else:
-        ax_scatter.set_xlabel("immobility, second of the pair (s)")
-        ax_scatter.set_ylabel("immobility, first of the pair (s)")
-        ax_ba.set_ylabel("first − second (s)")
-    ax_ba.set_xlabel("mean immobility of the pair (s)")
+        ax_scatter.set_xlabel(f"{what}, second of the pair ({unit})")
+        ax_scatter.set_ylabel(f"{what}, first of the pair ({unit})")
+        ax_ba.set_ylabel(f"first − second ({unit})")
+    ax_ba.set_xlabel(f"mean {what} of the pair ({unit})")
     ax_ba.axhline(0, color="0.7", lw=0.8)
-    ax_scatter.set_title("Immobility per animal")
+    ax_scatter.set_title(f"{what[0].upper()}{what[1:]} per animal")
     ax_ba.set_title("Bland–Altman (solid: bias, dashed: 95% limits)")
     ax_scatter.legend(fontsize=7, loc="upper left")
     ax_ba.legend(fontsize=7, loc="best")

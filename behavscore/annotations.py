@@ -1,4 +1,5 @@
-"""Read hand annotations (BORIS exports, per-second tables) into per-second label tables."""
+"""Read hand annotations (BORIS exports, per-second tables) into per-second label tables, and
+per-animal hand totals (stopwatch seconds, time-sampling counts) into per-animal tables."""
 
 from __future__ import annotations
 
@@ -20,6 +21,13 @@ IGNORE = "ignore"
 """Mapping target that drops a behaviour (e.g. ``Grooming=ignore``)."""
 
 SECONDS_COLUMNS: tuple[str, ...] = ("video", "animal", "second", "label")
+#: Per-animal measures a table of hand totals may hold (named as in ``summary.csv``), with
+#: their unit: what a stopwatch gives (immobility over the window, latency to the first
+#: immobility) and what the modified FST's time sampling gives (5-s periods counted).
+PER_ANIMAL_MEASURES: dict[str, str] = {
+    "immobility_s": "s", "latency_s": "s", "swimming_s": "s", "climbing_s": "s",
+    "immobility_counts": "count", "swimming_counts": "count", "climbing_counts": "count",
+}
 NO_FOCAL_SUBJECTS = frozenset({"", "no focal subject", "na", "nan"})
 TIME_TOLERANCE_MS = 1  # BORIS writes times with 3 decimals
 
@@ -32,7 +40,7 @@ _KNOWN_COLUMNS = frozenset(
         "Time offset (s)", "Media duration (s)", "Total length", "FPS", "Subject", "Behavior",
         "Behavioral category", "Behavior type", "Status", "Time", "Media file name",
         "Media file path", "Media file", "Comment", "Start (s)", "Stop (s)", "Duration (s)",
-        "video", "animal", "second", "label",
+        "video", "animal", "second", "label", "window_start_s", "window_end_s", *PER_ANIMAL_MEASURES,
     )
 )
 
@@ -155,7 +163,8 @@ def _load_table(path: Union[str, Path]) -> _Table:
     if best is None:
         raise AnnotationError(
             f"{name}, line 1: no header row found; expected a BORIS export (columns 'Behavior', "
-            "'Behavior type', 'Time', ...) or a per-second table (columns video, animal, second, label)"
+            "'Behavior type', 'Time', ...), a per-second table (columns video, animal, second, label) "
+            f"or per-animal totals (columns video, animal and any of {', '.join(PER_ANIMAL_MEASURES)})"
         )
     _, delimiter, i, rows = best
     header_line, header = rows[i]
@@ -177,6 +186,8 @@ def _detect_format(table: _Table) -> str:
         return "boris_events"
     if table.has("video") and table.has("second") and table.has("label"):
         return "per_second"
+    if not table.has("second", "label") and table.has(*PER_ANIMAL_MEASURES):
+        return "per_animal"
     if table.has("behavior", "subject", "start (s)", "stop (s)", "time", "behavior type", "status"):
         # looks like BORIS but a required column is missing: name it
         if table.has("start (s)", "stop (s)"):
@@ -842,12 +853,83 @@ def read_annotations(
     -------
     DataFrame
         ``video, animal, second, label`` (+ pass-through columns of a per-second table);
-        ``attrs["format"]`` names the detected format.
+        ``attrs["format"]`` names the detected format. A table of per-animal totals
+        (:func:`read_per_animal`) is returned as it reads, with ``attrs["format"] ==
+        "per_animal"``.
     """
     table = _load_table(path)
     fmt = _detect_format(table)
+    if fmt == "per_animal":
+        return _read_per_animal_table(table)
     if fmt == "boris_events":
         return _read_boris_events_table(table, behaviour_map, default_label, duration_s, default_animal, animal_map)
     if fmt == "boris_aggregated":
         return _read_boris_aggregated_table(table, behaviour_map, default_label, duration_s, default_animal, animal_map)
     return _read_per_second_table(table, behaviour_map, duration_s)
+
+
+def read_per_animal(path: Union[str, Path]) -> pd.DataFrame:
+    """Read per-animal hand totals: a stopwatch sheet, a time-sampling tally or a ``summary.csv``.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV or TSV file with ``video``, ``animal`` and one or more of
+        :data:`PER_ANIMAL_MEASURES` (e.g. ``immobility_s``); other columns are ignored. Seconds
+        may be written ``m:ss``; an empty cell is a measure not taken (latency of an animal
+        never immobile). ``window_start_s`` and ``window_end_s``, when present, must be the
+        same in every row: they are the seconds the totals cover.
+
+    Returns
+    -------
+    DataFrame
+        ``video`` (file name), ``animal`` and the measures present (float, NaN where empty),
+        sorted by video and animal; ``attrs["window_s"]`` is ``(start_s, end_s)`` or None and
+        ``attrs["format"]`` is ``"per_animal"``.
+    """
+    return _read_per_animal_table(_load_table(path))
+
+
+def _measure_value(text: str, column: str, where: str) -> float:
+    if not text or text.casefold() in ("na", "nan"):
+        return math.nan
+    if PER_ANIMAL_MEASURES[column] == "s":
+        value = _parse_seconds(text, where, column)
+    else:
+        value = _optional_seconds(text)
+        if value is None or value != int(value):
+            raise AnnotationError(f"{where}: {column} {text!r} is not a whole number of periods")
+    if value < 0:
+        raise AnnotationError(f"{where}: {column} {text!r} is negative")
+    return value
+
+
+def _read_per_animal_table(table: _Table) -> pd.DataFrame:
+    _require(table, "table of per-animal totals", [("video",), ("animal",)])
+    measures = [c for c in PER_ANIMAL_MEASURES if table.has(c)]
+    window_columns = ("window_start_s", "window_end_s")
+    records: list[dict] = []
+    seen: dict[tuple[str, str], int] = {}
+    windows: dict[tuple[float, float], int] = {}
+    for line, cells in table.rows:
+        where = f"{table.name}, line {line}"
+        video, animal = _media_basename(table.get(cells, "video")), table.get(cells, "animal")
+        if not video or not animal:
+            raise AnnotationError(f"{where}: missing video or animal")
+        if (video, animal) in seen:
+            raise AnnotationError(f"{where}: animal '{animal}' of video '{video}' is already on line {seen[video, animal]}")
+        seen[video, animal] = line
+        if all(table.has(c) for c in window_columns):
+            start_s, end_s = (_parse_seconds(table.get(cells, c), where, c) for c in window_columns)
+            windows.setdefault((start_s, end_s), line)
+        records.append({"video": video, "animal": animal, **{c: _measure_value(table.get(cells, c), c, where) for c in measures}})
+    if len(windows) > 1:
+        (w1, l1), (w2, l2) = list(windows.items())[:2]
+        raise AnnotationError(
+            f"{table.name}: lines {l1} and {l2} cover different windows ({w1[0]:g}-{w1[1]:g} s and {w2[0]:g}-{w2[1]:g} s); "
+            "compare animals timed over different windows separately"
+        )
+    df = pd.DataFrame.from_records(records, columns=["video", "animal", *measures])
+    df = df.sort_values(["video", "animal"], kind="stable").reset_index(drop=True)
+    df.attrs.update(source=table.name, format="per_animal", ignored_point_events=0, window_s=next(iter(windows), None))
+    return df

@@ -63,14 +63,15 @@ def _results_table(reports: list[AgreementReport]) -> Table:
     for rep in reports:
         table.add_column(rep.comparison, justify="right")
     summaries = [rep.summary().iloc[0] for rep in reports]
-    rows: list[tuple[str, list[str]]] = [
-        ("animals compared", [str(int(s["n_animals"])) for s in summaries]),
-        ("seconds compared", [str(int(s["n_s"])) for s in summaries]),
-        ("accuracy (per second)", [_num(s["accuracy"]) for s in summaries]),
-        ("Cohen's kappa", [_num(s["kappa"]) for s in summaries]),
-    ]
-    for label in reports[0].labels:
-        rows.append((f"  kappa, {label}", [_num(s.get(f"kappa_{label}", math.nan)) for s in summaries]))
+    rows: list[tuple[str, list[str]]] = [("animals compared", [str(int(s["n_animals"])) for s in summaries])]
+    if any(rep.per_second_compared for rep in reports):
+        rows += [
+            ("seconds compared", [str(int(s["n_s"])) if s["n_s"] else "– (totals)" for s in summaries]),
+            ("accuracy (per second)", [_num(s["accuracy"]) for s in summaries]),
+            ("Cohen's kappa", [_num(s["kappa"]) for s in summaries]),
+        ]
+        for label in reports[0].labels:
+            rows.append((f"  kappa, {label}", [_num(s.get(f"kappa_{label}", math.nan)) for s in summaries]))
     rows += [
         ("Pearson r, immobility", [_num(s["pearson_r"]) for s in summaries]),
         ("  95% CI", [f"{_num(s['pearson_r_ci95_low'])} to {_num(s['pearson_r_ci95_high'])}" for s in summaries]),
@@ -78,12 +79,15 @@ def _results_table(reports: list[AgreementReport]) -> Table:
         ("Bland–Altman bias (s)", [_num(s["bias_s"], 2) for s in summaries]),
         ("  95% limits of agreement (s)", [f"{_num(s['loa_low_s'], 1)} to {_num(s['loa_high_s'], 1)}" for s in summaries]),
     ]
-    for behaviour in reports[0].per_behaviour.get("behaviour", []):
+    measures = dict.fromkeys(m for rep in reports for m in rep.per_measure[["measure", "unit"]].itertuples(index=False, name=None))
+    for measure, unit in measures:
+        suffix = "_s" if unit == "s" else ""
         rows += [
-            (f"Pearson r, {behaviour}", [_num(s.get(f"pearson_r_{behaviour}", math.nan)) for s in summaries]),
-            ("  Bland–Altman bias (s)", [_num(s.get(f"bias_{behaviour}_s", math.nan), 2) for s in summaries]),
-            ("  95% limits of agreement (s)",
-             [f"{_num(s.get(f'loa_low_{behaviour}_s', math.nan), 1)} to {_num(s.get(f'loa_high_{behaviour}_s', math.nan), 1)}" for s in summaries]),
+            (f"Pearson r, {measure.replace('_', ' ')}", [_num(s.get(f"pearson_r_{measure}", math.nan)) for s in summaries]),
+            (f"  Bland–Altman bias ({unit})", [_num(s.get(f"bias_{measure}{suffix}", math.nan), 2) for s in summaries]),
+            (f"  95% limits of agreement ({unit})",
+             [f"{_num(s.get(f'loa_low_{measure}{suffix}', math.nan), 1)} to {_num(s.get(f'loa_high_{measure}{suffix}', math.nan), 1)}"
+              for s in summaries]),
         ]
     for name, cells in rows:
         table.add_row(name, *cells)
@@ -91,8 +95,8 @@ def _results_table(reports: list[AgreementReport]) -> Table:
 
 
 def validate(
-    auto: Annotated[Path, typer.Argument(help="Automatic per-second labels (seconds.csv) or any supported table.")],
-    human: Annotated[Path, typer.Argument(help="Hand annotations: BORIS tabular or aggregated export, or per-second CSV.")],
+    auto: Annotated[Path, typer.Argument(help="Automatic per-second labels (seconds.csv), per-animal totals (summary.csv) or any supported table.")],
+    human: Annotated[Path, typer.Argument(help="Hand annotations: BORIS tabular or aggregated export, per-second CSV, or per-animal totals (stopwatch seconds, time-sampling counts).")],
     human2: Annotated[
         Optional[Path], typer.Option("--human2", help="A second rater's annotations, for inter-rater agreement.")
     ] = None,
@@ -113,7 +117,11 @@ def validate(
         str, typer.Option("--subject-map", help='BORIS subject names to animal ids, e.g. "Mouse 1=m01,Mouse 2=m02".')
     ] = "",
 ) -> None:
-    """Compare automatic scores with hand annotations (and a second rater) second by second and per animal."""
+    """Compare automatic scores with hand annotations (and a second rater) second by second and per animal.
+
+    Hand totals per animal (a stopwatch's immobility seconds and latency, a time-sampling
+    tally's counts) are compared animal by animal over --window.
+    """
     console = Console()
     err = Console(stderr=True)
     try:
@@ -170,6 +178,8 @@ def validate(
         if n_points:
             console.print(f"note: {inputs[name].name}: {n_points} POINT event(s) ignored (not mapped)", markup=False)
     for rep in reports:
+        if not rep.per_second_compared:
+            console.print(f"note: {rep.comparison}: per-animal totals only, so no per-second accuracy or kappa", markup=False)
         for rec in rep.unmatched.itertuples(index=False):
             console.print(
                 f"note: {rep.comparison}: animal '{rec.animal}' of video '{rec.video}' is only in {rec.only_in}; not compared",

@@ -220,8 +220,8 @@ def test_swimming_and_climbing_are_compared_animal_by_animal_in_the_three_class_
     pa = rep.per_animal.set_index("animal")
     assert pa["swimming_a_s"].tolist() == [2, 3, 0] and pa["swimming_b_s"].tolist() == [1, 3, 1]
     assert pa["climbing_a_s"].tolist() == [2, 1, 4] and pa["climbing_b_s"].tolist() == [3, 1, 3]
-    per = rep.per_behaviour.set_index("behaviour")
-    assert list(per.index) == ["swimming", "climbing"]
+    per = rep.per_measure.set_index("measure")
+    assert list(per.index) == ["latency", "swimming", "climbing", "immobility_counts", "swimming_counts", "climbing_counts"]
     assert per.loc["swimming", "r"] == pytest.approx(stats.pearsonr([2, 3, 0], [1, 3, 1]).statistic)
     assert per.loc["climbing", "r"] == pytest.approx(stats.pearsonr([2, 1, 4], [3, 1, 3]).statistic)
     # differences (a - b): swimming 1, 0, -1; climbing -1, 0, 1: no bias, SD 1, limits +-1.96 s
@@ -235,10 +235,10 @@ def test_swimming_and_climbing_are_compared_animal_by_animal_in_the_three_class_
 
 def test_immobile_mobile_tables_have_no_other_behaviour_to_compare(pair):
     rep = compare(*pair)
-    assert rep.per_behaviour.empty
-    assert not {"pearson_r_swimming", "pearson_r_climbing"} & set(rep.summary().columns)
+    assert rep.per_measure["measure"].tolist() == ["latency"]
+    assert not {"pearson_r_swimming", "pearson_r_climbing", "pearson_r_immobility_counts"} & set(rep.summary().columns)
     collapsed = compare(*_three_class_pair(), labels="immobility")
-    assert collapsed.per_behaviour.empty and "swimming_a_s" not in collapsed.per_animal.columns
+    assert collapsed.per_measure["measure"].tolist() == ["latency"] and "swimming_a_s" not in collapsed.per_animal.columns
 
 
 def test_align_rejects_duplicate_rows_and_window_outside_the_data():
@@ -259,3 +259,99 @@ def test_figure_is_written_as_png_with_scatter_and_bland_altman_panels(pair, tmp
     scatter = fig.axes[0]
     xs, ys = scatter.collections[0].get_offsets().T
     assert sorted(zip(xs, ys)) == sorted(zip([7, 8, 1, 5], [6, 10, 0, 3]))
+
+
+# --------------------------------------------------------------------------- latency, time sampling, hand totals
+
+
+def _coded(codes: dict[str, str], video="fst_01.mp4", start=0):
+    names = {"S": "swimming", "C": "climbing", "I": "immobile", "M": "mobile"}
+    return pd.concat([_table(video, m, [names[c] for c in code], start) for m, code in codes.items()], ignore_index=True)
+
+
+def test_latency_to_immobility_is_compared_from_the_window_start_and_animals_never_immobile_left_out():
+    a = _coded({"m1": "MMMIIIMMMM", "m2": "MMMMMMIIII", "m3": "MMMMMMMMMM", "m4": "MMIIMMMMMM"})
+    b = _coded({"m1": "MMMMIIMMMM", "m2": "MMMMMMMIII", "m3": "MMMMMMMMIM", "m4": "MMMIMMMMMM"})
+    rep = compare(a, b, window=(2, 10))
+    pa = rep.per_animal.set_index("animal")
+    # first immobile second minus the window's start; m3 never immobile in a: no latency
+    assert pa["latency_a_s"].tolist()[:2] == [1, 4] and math.isnan(pa.loc["m3", "latency_a_s"])
+    assert pa["latency_b_s"].tolist() == [2, 5, 6, 1]
+    row = rep.per_measure.set_index("measure").loc["latency"]
+    assert row["n"] == 3  # m1, m2, m4
+    assert row["bias"] == pytest.approx(np.mean([1 - 2, 4 - 5, 0 - 1]))
+    assert row["r"] == pytest.approx(stats.pearsonr([1, 4, 0], [2, 5, 1]).statistic)
+    assert rep.summary().iloc[0]["n_latency"] == 3
+
+
+def test_time_sampling_counts_are_compared_per_5s_period_from_the_window_start():
+    # 15 s from second 100: three 5-s periods; the predominant behaviour of each is counted
+    a = _coded({"m1": "IIIIS" "SSSCC" "CCCCI", "m2": "SSSSS" "IIIIC" "CCSSS", "m3": "CCCCC" "CCCCC" "IIIIS"}, start=100)
+    b = _coded({"m1": "IIISS" "SSSCC" "CCCCI", "m2": "SSSSS" "IIICC" "CCSSS", "m3": "CCCCC" "CCCCC" "IIISS"}, start=100)
+    rep = compare(a, b, window=(100, 115))
+    pa = rep.per_animal.set_index("animal")
+    assert pa["immobility_counts_a"].tolist() == [1, 1, 1] and pa["immobility_counts_b"].tolist() == [1, 1, 1]
+    assert pa["swimming_counts_a"].tolist() == [1, 2, 0] and pa["climbing_counts_a"].tolist() == [1, 0, 2]
+    # m2's second period: I I I C C in b, immobile still predominates; m3's last: I I I S S
+    assert pa["swimming_counts_b"].tolist() == [1, 2, 0] and pa["climbing_counts_b"].tolist() == [1, 0, 2]
+    per = rep.per_measure.set_index("measure")
+    assert per.loc["climbing_counts", "bias"] == 0 and per.loc["climbing_counts", "unit"] == "count"
+    assert "bias_climbing_counts" in rep.summary().columns  # counts carry no "_s"
+
+
+def _hand_totals(per_second: pd.DataFrame, window) -> pd.DataFrame:
+    """Stopwatch-style totals of a per-second table, counted here without the package's code."""
+    inside = per_second[(per_second["second"] >= window[0]) & (per_second["second"] < window[1])]
+    rows = []
+    for (video, animal), g in inside.groupby(["video", "animal"]):
+        immobile = g.loc[g["label"] == "immobile", "second"]
+        rows.append({"video": video, "animal": animal, "immobility_s": float(len(immobile)),
+                     "latency_s": float(immobile.min() - window[0]) if len(immobile) else math.nan})
+    return pd.DataFrame(rows)
+
+
+def test_per_animal_totals_give_the_per_animal_statistics_of_the_per_second_comparison():
+    rng = np.random.default_rng(3)
+    labels = rng.choice(["immobile", "mobile"], (6, 40), p=[0.6, 0.4])
+    a = pd.concat([_table("tst_01.mp4", f"m{i}", list(row)) for i, row in enumerate(labels)], ignore_index=True)
+    b = a.assign(label=np.where(rng.random(len(a)) < 0.15, "mobile", a["label"]))
+    window = (5, 35)
+    full = compare(a, b, window=window)
+    totals = compare(a, _hand_totals(b, window), window=window)
+    assert not totals.per_second_compared and totals.summary().iloc[0]["n_s"] == 0
+    for col in ("n_animals", "pearson_r", "bias_s", "loa_low_s", "loa_high_s", "pearson_r_latency", "bias_latency_s"):
+        assert totals.summary().iloc[0][col] == pytest.approx(full.summary().iloc[0][col]), col
+    pd.testing.assert_frame_equal(
+        totals.per_animal[["animal", "immobility_a_s", "immobility_b_s", "difference_s"]],
+        full.per_animal[["animal", "immobility_a_s", "immobility_b_s", "difference_s"]], check_dtype=False)
+    assert "per second: not compared (per-animal totals)" in str(totals)
+    # both tables as totals: the same again
+    both = compare(_hand_totals(a, window), _hand_totals(b, window), window=window)
+    assert both.summary().iloc[0]["bias_s"] == pytest.approx(full.summary().iloc[0]["bias_s"])
+
+
+def test_per_animal_totals_need_the_window_they_cover_and_a_shared_measure():
+    a = _table("v.mp4", "m1", ["immobile"] * 10)
+    totals = pd.DataFrame({"video": ["v.mp4"], "animal": ["m1"], "immobility_s": [8.0]})
+    with pytest.raises(ValueError, match="give the window"):
+        compare(a, totals)
+    own = totals.copy()
+    own.attrs["window_s"] = (2.0, 10.0)
+    assert compare(a, own).per_animal["immobility_a_s"].tolist() == [8]  # the totals' own window
+    with pytest.raises(ValueError, match="not over the window asked for"):
+        compare(a, own, window=(0, 10))
+    with pytest.raises(ValueError, match="no measure in common"):
+        compare(totals, pd.DataFrame({"video": ["v.mp4"], "animal": ["m1"], "climbing_counts": [3.0]}))
+    with pytest.raises(ValueError, match="no common animals"):
+        compare(totals, totals.assign(animal="m2"))
+
+
+def test_a_time_sampling_tally_is_drawn_by_its_immobility_counts(tmp_path):
+    tally = pd.DataFrame({"video": "fst.mp4", "animal": ["m1", "m2", "m3"], "immobility_counts": [30, 40, 12],
+                          "swimming_counts": [20, 8, 30], "climbing_counts": [10, 12, 18]})
+    rep = compare(tally, tally.assign(immobility_counts=[28, 41, 15]), names=("rater A", "rater B"))
+    assert rep.labels == ("immobile", "swimming", "climbing") and int(rep.correlation.iloc[0]["n"]) == 0
+    assert rep.per_measure.set_index("measure").loc["immobility_counts", "bias"] == pytest.approx((2 - 1 - 3) / 3)
+    fig = agreement_figure(rep, tmp_path / "tally.png")
+    assert fig.axes[0].get_xlabel() == "immobility counts, rater B (count)"
+    assert (tmp_path / "tally.png").stat().st_size > 0

@@ -18,6 +18,7 @@ from behavscore.annotations import (
     read_annotations,
     read_boris_aggregated,
     read_boris_events,
+    read_per_animal,
     read_per_second,
 )
 
@@ -513,3 +514,62 @@ def test_playlist_observation_is_refused_with_file_and_line(tmp_path):
         ["player #1:/v/a.mp4;/v/b.mp4", "m1", "Immobility", "START", "1", "/v/a.mp4"],
     ], ",")
     assert _error(path, behaviour_map=MAP).startswith("events.csv, line 2: the observation plays several media files")
+
+
+# --------------------------------------------------------------------------- per-animal hand totals
+
+
+def test_a_stopwatch_sheet_is_read_as_per_animal_totals(tmp_path):
+    # A lab's sheet: semicolon-separated with decimal commas, m:ss times, an extra column, a
+    # latency left empty for a mouse that never stopped, the video given with its folder.
+    path = tmp_path / "stopwatch.csv"
+    path.write_text(
+        "video;animal;treatment;immobility_s;latency_s\n"
+        "C:\\lab\\fst_01.mp4;m2;drug;2:35;1:02\n"
+        "C:\\lab\\fst_01.mp4;m1;vehicle;171,5;48\n"
+        "fst_02.mp4;m3;drug;0;\n"
+    )
+    table = read_annotations(path)
+    assert table.attrs["format"] == "per_animal" and table.attrs["window_s"] is None
+    assert table["animal"].tolist() == ["m1", "m2", "m3"] and set(table["video"]) == {"fst_01.mp4", "fst_02.mp4"}
+    assert table["immobility_s"].tolist() == [171.5, 155.0, 0.0]
+    assert table["latency_s"].tolist()[:2] == [48.0, 62.0] and np.isnan(table["latency_s"].iloc[2])
+    assert "treatment" not in table.columns
+
+
+def test_a_summary_csv_is_read_as_totals_over_its_window(tmp_path):
+    path = tmp_path / "summary.csv"
+    path.write_text(
+        "video,animal,protocol,window_start_s,window_end_s,immobility_s,immobility_pct,latency_s,immobility_counts,status\n"
+        "fst_01.mp4,m1,fst,120,360,150,62.5,3,30,ok\n"
+        "fst_01.mp4,m2,fst,120,360,90,37.5,,18,ok\n"
+    )
+    table = read_per_animal(path)
+    assert table.attrs["window_s"] == (120.0, 360.0)
+    assert table.columns.tolist() == ["video", "animal", "immobility_s", "latency_s", "immobility_counts"]
+
+
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ("v.mp4,m1,-3\n", "line 2: immobility_s '-3' is negative"),
+        ("v.mp4,m1,lots\n", "line 2: immobility_s 'lots' is not a number of seconds"),
+        ("v.mp4,m1,10\nv.mp4,m1,12\n", "line 3: animal 'm1' of video 'v.mp4' is already on line 2"),
+        ("v.mp4,,10\n", "line 2: missing video or animal"),
+    ],
+)
+def test_bad_per_animal_totals_name_the_file_and_line(tmp_path, rows, message):
+    path = tmp_path / "totals.csv"
+    path.write_text("video,animal,immobility_s\n" + rows)
+    with pytest.raises(AnnotationError, match=re.escape(f"totals.csv, {message}")):
+        read_annotations(path)
+
+
+def test_counts_must_be_whole_and_windows_the_same_in_every_row(tmp_path):
+    path = tmp_path / "tally.csv"
+    path.write_text("video,animal,climbing_counts\nv.mp4,m1,12.5\n")
+    with pytest.raises(AnnotationError, match=r"tally.csv, line 2: climbing_counts '12.5' is not a whole number"):
+        read_per_animal(path)
+    path.write_text("video,animal,window_start_s,window_end_s,immobility_s\nv.mp4,m1,120,360,100\nv.mp4,m2,0,360,100\n")
+    with pytest.raises(AnnotationError, match=r"tally.csv: lines 2 and 3 cover different windows \(120-360 s and 0-360 s\)"):
+        read_per_animal(path)

@@ -154,3 +154,47 @@ def test_window_parsing_accepts_ranges_and_protocol_names():
     assert parse_window("120-360") == parse_window("120:360") == (120.0, 360.0)
     with pytest.raises(ValueError):
         parse_window("360-120")
+
+
+def test_validate_against_a_stopwatch_sheet_compares_immobility_and_latency_per_animal(files, tmp_path):
+    # The lab timed each mouse with a stopwatch over 2-20 s: total immobility and latency.
+    auto, _, _ = files
+    sheet = tmp_path / "stopwatch.csv"
+    sheet.write_text("video,animal,immobility_s,latency_s\nfst_01.mp4,m1,11,1\nfst_01.mp4,m2,9,2\nfst_01.mp4,m3,14.5,0:03\n")
+    refused = runner.invoke(app, ["validate", str(auto), str(sheet), "--out", str(tmp_path / "no")])
+    message = " ".join(refused.output.split())
+    assert refused.exit_code == 2 and "seconds.csv (auto) with stopwatch.csv (human)" in message
+    assert "give the window the totals cover" in message and not (tmp_path / "no").exists()
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["validate", str(auto), str(sheet), "--window", "2-20", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "per-animal totals only" in result.output and "Pearson r, latency" in result.output
+    per_animal = pd.read_csv(out / "per_animal.csv").set_index("animal")
+    # auto: immobile from 8, 12, 5 s to 20 s -> 12, 8, 15 s; latency from the window's start at 2 s
+    assert per_animal["immobility_a_s"].tolist() == [12, 8, 15] and per_animal["latency_a_s"].tolist() == [6, 10, 3]
+    assert per_animal["immobility_b_s"].tolist() == [11, 9, 14.5] and per_animal["latency_b_s"].tolist() == [1, 2, 3]
+    row = pd.read_csv(out / "agreement.csv").iloc[0]
+    assert row["n_s"] == 0 and pd.isna(row["kappa"]) and row["bias_s"] == pytest.approx((1 - 1 + 0.5) / 3)
+    assert row["bias_latency_s"] == pytest.approx((5 + 8 + 0) / 3)
+    assert json.loads((out / "validate_params.json").read_text())["inputs"]["human"]["format"] == "per_animal"
+
+
+def test_validate_of_a_summary_against_a_time_sampling_tally_uses_the_summary_window(tmp_path):
+    summary = tmp_path / "summary.csv"
+    summary.write_text(
+        "video,animal,protocol,window_start_s,window_end_s,immobility_s,immobility_counts,swimming_counts,climbing_counts,status\n"
+        "fst_01.mp4,m1,fst,120,360,150,30,12,6,ok\nfst_01.mp4,m2,fst,120,360,60,12,20,16,ok\nfst_01.mp4,m3,fst,120,360,200,40,5,3,ok\n"
+    )
+    tally = tmp_path / "tally.csv"
+    tally.write_text("video,animal,immobility_counts,swimming_counts,climbing_counts\n"
+                     "fst_01.mp4,m1,28,14,6\nfst_01.mp4,m2,13,18,17\nfst_01.mp4,m3,41,4,3\n")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["validate", str(summary), str(tally), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    row = pd.read_csv(out / "agreement.csv").iloc[0]
+    assert (row["window_start_s"], row["window_end_s"]) == (120, 360) and pd.isna(row["pearson_r"])
+    assert row["bias_immobility_counts"] == pytest.approx((2 - 1 - 1) / 3) and row["bias_swimming_counts"] == pytest.approx(1 / 3)
+    assert "Pearson r, climbing counts" in result.output
+    assert (out / "agreement.png").read_bytes()[:4] == b"\x89PNG"
+    wrong = runner.invoke(app, ["validate", str(summary), str(tally), "--window", "0-360", "--out", str(out)])
+    assert wrong.exit_code == 2 and "totals over 120-360 s, not over the window asked for (0-360 s)" in " ".join(wrong.output.split())
