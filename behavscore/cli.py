@@ -332,28 +332,59 @@ def synth(
 @app.command("fit-threshold")
 def fit_threshold_cmd(
     seconds_csv: Path = typer.Argument(..., help="seconds.csv written by 'behavscore score' or 'batch' (has the motion column)."),
-    annotations: Path = typer.Argument(..., help="Hand scores: BORIS export or per-second CSV (video, animal, second, label)."),
+    annotations: Path = typer.Argument(
+        ..., help="Hand scores: BORIS export, per-second CSV (video, animal, second, label), or per-animal stopwatch totals (video, animal, immobility_s)."
+    ),
     map: str = typer.Option("", "--map", help="Behaviour names to labels, e.g. 'Immobility=immobile,Struggling=mobile'."),
     min_bout: float = typer.Option(1.0, "--min-bout", help="Minimum immobile bout, seconds, applied as the scorer will."),
+    window: str = typer.Option(
+        "", "--window", help="Seconds the hand scores cover, start-end (e.g. 120-360) or fst / tst; needed with per-animal totals."
+    ),
 ) -> None:
-    """Fit the immobility threshold to hand-scored seconds (as DBscorer does with 3–4 videos)."""
+    """Fit the immobility threshold to hand-scored seconds (as DBscorer does with 3–4 videos) or to stopwatch totals."""
     import pandas as pd
 
     from .annotations import parse_behaviour_map, read_annotations
-    from .threshold import fit_threshold
+    from .cli_validate import parse_window
+    from .summary import in_window_mask
+    from .threshold import fit_threshold, fit_threshold_to_totals
 
     def go():
+        span = parse_window(window)
         auto = pd.read_csv(seconds_csv)
+        if "motion" not in auto.columns:
+            raise ValueError(f"{seconds_csv.name}: no motion column (use the seconds.csv that 'behavscore score' or 'batch' wrote)")
         human = read_annotations(annotations, behaviour_map=parse_behaviour_map(map) if map else None)
-        auto["video"] = auto["video"].map(lambda v: Path(v).name)
+        auto["video"] = auto["video"].map(lambda v: Path(str(v)).name)
+        auto["animal"] = auto["animal"].astype(str)
+        if human.attrs.get("format") == "per_animal":
+            return _fit_to_totals(auto, human, span or human.attrs.get("window_s"), min_bout)
+        if span is not None:
+            auto = auto[in_window_mask(auto["second"], span)]
         both = auto.merge(human[["video", "animal", "second", "label"]], on=["video", "animal", "second"], suffixes=("", "_human"))
         if both.empty:
             raise ValueError(f"no (video, animal, second) in {annotations} matches {seconds_csv}; check video file names and animal ids")
         both = both.sort_values(["video", "animal", "second"])
-        return fit_threshold(both["motion"].to_numpy(), (both["label_human"] == "immobile").to_numpy(), min_bout), len(both)
+        thr, agreement = fit_threshold(both["motion"].to_numpy(), (both["label_human"] == "immobile").to_numpy(), min_bout)
+        return thr, f"agreement {100 * agreement:.1f}% on {len(both)} hand-scored seconds"
 
-    (thr, agreement), n = _run(go)
-    out_console.print(f"threshold {thr:.3g} % (agreement {100 * agreement:.1f}% on {n} hand-scored seconds)")
+    def _fit_to_totals(auto, totals, span, min_bout_s):
+        if span is None:
+            raise ValueError(f"{annotations.name} holds per-animal totals: give --window, the seconds they cover (e.g. 120-360 or fst)")
+        if "immobility_s" not in totals.columns:
+            raise ValueError(f"{annotations.name}: a threshold is fitted to immobility_s, which this table lacks")
+        totals = totals.dropna(subset=["immobility_s"])
+        inside = auto[in_window_mask(auto["second"], span)].sort_values(["video", "animal", "second"])
+        by_animal = {key: g["motion"].to_numpy(dtype=float) for key, g in inside.groupby(["video", "animal"])}
+        keys = [k for k in zip(totals["video"], totals["animal"]) if k in by_animal]
+        if not keys:
+            raise ValueError(f"no animal of {annotations.name} is in {seconds_csv.name} (videos are matched by file name, animals by name)")
+        hand = totals.set_index(["video", "animal"]).loc[keys, "immobility_s"].to_numpy(dtype=float)
+        thr, rms_s, bias_s = fit_threshold_to_totals([by_animal[k] for k in keys], hand, min_bout_s)
+        return thr, f"immobility per animal within {rms_s:.1f} s RMS of the hand totals, bias {bias_s:+.1f} s, on {len(keys)} animals"
+
+    thr, how = _run(go)
+    out_console.print(f"threshold {thr:.3g} % ({how})")
     out_console.print(f"use it with: behavscore score VIDEO --threshold {thr:.3g} --relative 0")
 
 

@@ -203,3 +203,59 @@ def fit_threshold(motion: np.ndarray, immobile: np.ndarray, min_bout_s: float = 
         if a > best_a:
             best_t, best_a = float(t), a
     return best_t, best_a
+
+
+#: Fewest animals whose hand totals can fit a threshold (DBscorer calibrates on 3-4 videos).
+MIN_ANIMALS_FOR_TOTALS = 3
+
+
+def fit_threshold_to_totals(
+    motion: "list[np.ndarray]", immobility_s: np.ndarray, min_bout_s: float = 1.0
+) -> tuple[float, float, float]:
+    """Absolute threshold whose immobility per animal best matches hand totals (least squares).
+
+    Parameters
+    ----------
+    motion : list of numpy.ndarray
+        Each animal's per-second motion index over the window the totals cover, in order of time.
+    immobility_s : numpy.ndarray
+        The hand total of each animal (a stopwatch's immobility over the same window), s.
+    min_bout_s : float
+        Minimum bout applied, as the scorer will apply it.
+
+    Returns
+    -------
+    threshold_pct, rms_error_s, bias_s : float
+        The fitted threshold (geometric midpoint between neighbouring motion values; the middle
+        candidate where several fit equally well), and the root-mean-square and the mean of the
+        differences (scorer - hand) of immobility per animal it gives.
+
+    Notes
+    -----
+    Totals say how much of each animal's window was immobile, not which seconds: the threshold
+    is the one that reproduces them, exactly over every distinct motion value. Seconds without a
+    motion index count as mobile, as in :func:`fit_threshold`.
+    """
+    hand = np.asarray(immobility_s, dtype=float)
+    series = [np.asarray(m, dtype=float) for m in motion]
+    if len(series) != hand.size:
+        raise ValueError(f"{len(series)} animals' motion but {hand.size} totals")
+    if hand.size < MIN_ANIMALS_FOR_TOTALS or not np.isfinite(hand).all():
+        raise ValueError(f"fitting a threshold to totals needs the immobility of at least {MIN_ANIMALS_FOR_TOTALS} animals")
+    finite = np.concatenate([m[np.isfinite(m)] for m in series]) if series else np.zeros(0)
+    values = np.unique(np.clip(finite, 1e-6, None))
+    if values.size < 2:
+        raise ValueError("fitting a threshold needs seconds with different motion")
+    candidates = np.sqrt(values[:-1] * values[1:])
+    min_len = int(np.ceil(min_bout_s))
+    called = np.empty((candidates.size, hand.size))
+    for j, m in enumerate(series):
+        if min_len <= 1:  # immobile seconds are those below the threshold: counted by sorting
+            called[:, j] = np.searchsorted(np.sort(m[np.isfinite(m)]), candidates, side="left")
+        else:
+            called[:, j] = [drop_short_runs(m < t, min_len).sum() for t in candidates]
+    sse = ((called - hand) ** 2).sum(axis=1)
+    best = np.flatnonzero(sse == sse.min())
+    k = int(best[len(best) // 2])
+    diff = called[k] - hand
+    return float(candidates[k]), float(np.sqrt(np.mean(diff**2))), float(diff.mean())

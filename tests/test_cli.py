@@ -109,6 +109,31 @@ def test_synth_then_fit_threshold_from_truth(tmp_path):
     assert "threshold" in r.output and "agreement" in r.output
 
 
+def test_fit_threshold_to_stopwatch_totals_scores_other_animals_close_to_truth(tmp_path):
+    # A lab that timed only total immobility: fit on the first video's three mice, then the
+    # threshold scores the second video's three, never seen by the fit.
+    r = runner.invoke(app, ["synth", str(tmp_path / "syn"), "--protocol", "tst", "--n", "2", "--seed", "3", "--seconds", "40", "--animals", "3"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["batch", str(tmp_path / "syn" / "cohort.csv"), "--protocol", "tst", "--window", "0:40",
+                            "--model", "threshold", "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    truth = pd.read_csv(tmp_path / "syn" / "truth.csv").query("second < 40")
+    totals = truth.assign(immobility_s=truth["label"].eq("immobile")).groupby(["video", "animal"], as_index=False)["immobility_s"].sum()
+    fitted_on = totals["video"] == "tst_s3_v00.mp4"
+    totals[fitted_on].to_csv(tmp_path / "stopwatch.csv", index=False)
+    seconds_csv = str(tmp_path / "out" / "seconds.csv")
+    r = runner.invoke(app, ["fit-threshold", seconds_csv, str(tmp_path / "stopwatch.csv")])
+    assert r.exit_code == 2 and "give --window" in r.output
+    r = runner.invoke(app, ["fit-threshold", seconds_csv, str(tmp_path / "stopwatch.csv"), "--window", "0:40"])
+    assert r.exit_code == 0, r.output
+    assert "RMS of the hand totals" in r.output and "on 3 animals" in r.output
+    threshold = float(r.output.split("threshold ")[1].split(" %")[0])
+    seconds = pd.read_csv(seconds_csv).query("second < 40")
+    scored = seconds.assign(immobile=seconds["motion"] < threshold).groupby("animal")["immobile"].sum()
+    held_out = totals[~fitted_on].set_index("animal")["immobility_s"]
+    assert (scored[held_out.index] - held_out).abs().max() <= 3, pd.DataFrame({"scored": scored, "truth": held_out})
+
+
 def test_parallel_batch_gives_the_same_tables_as_one_process(cohort_with_broken_files, tmp_path):
     outs = {}
     for jobs in ("1", "2"):

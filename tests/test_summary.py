@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from behavscore.bouts import drop_short_runs, immobile_bouts, runs
 from behavscore.protocols import Protocol, get_protocol, parse_window
 from behavscore.summary import BOUT_COLUMNS, bout_table, per_minute, summarise_animal
-from behavscore.threshold import ThresholdScorer, default_threshold_scorer, fit_threshold
+from behavscore.threshold import ThresholdScorer, default_threshold_scorer, fit_threshold, fit_threshold_to_totals
 
 
 def labelled(labels: str, start: int = 0) -> pd.DataFrame:
@@ -205,6 +205,36 @@ def test_fit_threshold_recovers_the_rule_that_made_the_labels():
     below = motion[motion < true_threshold].max()
     above = motion[motion >= true_threshold].min()
     assert below < fitted <= above
+
+
+def _long_runs_below(motion: np.ndarray, threshold: float, min_len: int) -> int:
+    """Seconds in runs of at least ``min_len`` consecutive seconds below the threshold, counted by hand."""
+    total = run = 0
+    for below in list(motion < threshold) + [False]:
+        if below:
+            run += 1
+        else:
+            total += run if run >= min_len else 0
+            run = 0
+    return total
+
+
+@pytest.mark.parametrize("min_bout_s", [1, 3])
+def test_fit_threshold_to_totals_recovers_the_rule_that_made_the_stopwatch_times(min_bout_s):
+    rng = np.random.default_rng(11)
+    # six animals of different activity, each timed over its own 120-240 s
+    motion = [np.exp(rng.normal(mu, 1.0, n)) for mu, n in zip((0.0, 0.5, 1.0, 1.5, 2.0, 0.8), (240, 120, 180, 240, 200, 150))]
+    true_threshold = 3.0
+    hand = np.array([_long_runs_below(m, true_threshold, min_bout_s) for m in motion], dtype=float)
+    fitted, rms_s, bias_s = fit_threshold_to_totals(motion, hand, min_bout_s)
+    assert rms_s == 0 and bias_s == 0
+    assert [_long_runs_below(m, fitted, min_bout_s) for m in motion] == hand.tolist()
+    assert fitted == pytest.approx(true_threshold, rel=0.05)
+
+
+def test_fit_threshold_to_totals_needs_three_animals():
+    with pytest.raises(ValueError, match="at least 3 animals"):
+        fit_threshold_to_totals([np.arange(10.0), np.arange(10.0)], np.array([3.0, 4.0]))
 
 
 def test_fit_threshold_needs_both_classes():
