@@ -145,25 +145,28 @@ def align(
     if collapse:
         ka = ka.assign(label=collapse_to_immobility(ka["label"]))
         kb = kb.assign(label=collapse_to_immobility(kb["label"]))
-    animals_a = set(zip(ka["video"], ka["animal"]))
-    animals_b = set(zip(kb["video"], kb["animal"]))
-    common = animals_a & animals_b
-    if not common:
-        raise ValueError(
-            f"no common animals between {names[0]} and {names[1]}"
-            f"{' in the window' if window is not None else ''}: {names[0]} has {_list_animals(animals_a)}; "
-            f"{names[1]} has {_list_animals(animals_b)} (videos are matched by file name, animals by name)"
-        )
+    unmatched = _unmatched_animals(ka, kb, names, " in the window" if window is not None else "")
     merged = ka.merge(kb, on=list(KEYS), suffixes=("_a", "_b"), how="inner")
     if merged.empty:
         raise ValueError(f"{names[0]} and {names[1]} share animals but no seconds{' in the window' if window else ''}")
     merged = merged.sort_values(list(KEYS), kind="stable").reset_index(drop=True)
-    unmatched = pd.DataFrame(
+    merged.attrs.update(labels=classes, unmatched=unmatched)
+    return merged
+
+
+def _unmatched_animals(a: pd.DataFrame, b: pd.DataFrame, names: tuple[str, str], where: str = "") -> pd.DataFrame:
+    """The animals (``video, animal``) of only one table, with ``only_in``; an error when no animal is in both."""
+    animals_a, animals_b = set(zip(a["video"], a["animal"])), set(zip(b["video"], b["animal"]))
+    common = animals_a & animals_b
+    if not common:
+        raise ValueError(
+            f"no common animals between {names[0]} and {names[1]}{where}: {names[0]} has {_list_animals(animals_a)}; "
+            f"{names[1]} has {_list_animals(animals_b)} (videos are matched by file name, animals by name)"
+        )
+    return pd.DataFrame(
         [(v, an, names[0]) for v, an in sorted(animals_a - common)] + [(v, an, names[1]) for v, an in sorted(animals_b - common)],
         columns=["video", "animal", "only_in"],
     )
-    merged.attrs.update(labels=classes, unmatched=unmatched)
-    return merged
 
 
 def _list_animals(animals: set[tuple[str, str]], limit: int = 6) -> str:
@@ -729,22 +732,12 @@ def _compare_totals(a: pd.DataFrame, b: pd.DataFrame, window: Window, labels: La
             f"{names[0]} ({', '.join(c for c in ta.columns if c in PER_ANIMAL_MEASURES) or 'no measure'}) and "
             f"{names[1]} ({', '.join(c for c in tb.columns if c in PER_ANIMAL_MEASURES) or 'no measure'}) have no measure in common"
         )
-    animals = {k: set(zip(t["video"], t["animal"])) for k, t in (("a", ta), ("b", tb))}
-    common = animals["a"] & animals["b"]
-    if not common:
-        raise ValueError(
-            f"no common animals between {names[0]} and {names[1]}: {names[0]} has {_list_animals(animals['a'])}; "
-            f"{names[1]} has {_list_animals(animals['b'])} (videos are matched by file name, animals by name)"
-        )
+    unmatched = _unmatched_animals(ta, tb, names)
     per_animal = pair_totals(ta, tb, measures)
     has_immobility = measures[0][0] == "immobility"
     if has_immobility:
         per_animal.insert(4, "difference_s", per_animal["immobility_a_s"] - per_animal["immobility_b_s"])
     immobility = per_animal[["immobility_a_s", "immobility_b_s"]].dropna() if has_immobility else pd.DataFrame({"a": [], "b": []})
-    unmatched = pd.DataFrame(
-        [(v, an, names[0]) for v, an in sorted(animals["a"] - common)] + [(v, an, names[1]) for v, an in sorted(animals["b"] - common)],
-        columns=["video", "animal", "only_in"],
-    )
     three = any(m[0] in _THREE_CLASS_ONLY for m in measures)
     return AgreementReport(
         name_a=names[0],

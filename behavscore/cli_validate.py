@@ -94,6 +94,47 @@ def _results_table(reports: list[AgreementReport]) -> Table:
     return table
 
 
+#: Headline measures set beside the raters' agreement: (column, name, whether larger is better,
+#: how it is computed from the agreement.csv row).
+_HEADLINES = (
+    ("kappa", "kappa", True, lambda r: r["kappa"]),
+    ("pearson_r", "immobility r", True, lambda r: r["pearson_r"]),
+    ("loa_width_s", "limits of agreement, width (s)", False, lambda r: r["loa_high_s"] - r["loa_low_s"]),
+)
+
+
+def machine_next_to_raters(summary: pd.DataFrame) -> list[str]:
+    """Whether the machine agrees with each rater as well as the raters agree with each other.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        ``agreement.csv`` rows with the comparisons ``auto vs human``, ``auto vs human2`` and
+        ``human vs human2``; anything else gives no lines.
+
+    Returns
+    -------
+    list of str
+        One line per headline measure both sides have (kappa, r, width of the limits of
+        agreement): the machine's value with each rater, the raters' with each other, and
+        whether the machine does as well with both raters, with one, or with neither.
+    """
+    rows = summary.set_index("comparison")
+    wanted = ("auto vs human", "auto vs human2", "human vs human2")
+    if not all(w in rows.index for w in wanted):
+        return []
+    lines = []
+    for _, name, larger_is_better, value in _HEADLINES:
+        machine = [float(value(rows.loc[w])) for w in wanted[:2]]
+        raters = float(value(rows.loc[wanted[2]]))
+        if not all(math.isfinite(v) for v in (*machine, raters)):
+            continue
+        as_good = sum((m >= raters) if larger_is_better else (m <= raters) for m in machine)
+        verdict = {2: "as well as the raters or better", 1: "as well with one rater only", 0: "less well than the raters"}[as_good]
+        lines.append(f"{name}: machine {machine[0]:.3g} and {machine[1]:.3g} (with each rater), raters {raters:.3g}: {verdict}")
+    return lines
+
+
 def validate(
     auto: Annotated[Path, typer.Argument(help="Automatic per-second labels (seconds.csv), per-animal totals (summary.csv) or any supported table.")],
     human: Annotated[Path, typer.Argument(help="Hand annotations: BORIS tabular or aggregated export, per-second CSV, or per-animal totals (stopwatch seconds, time-sampling counts).")],
@@ -173,6 +214,8 @@ def validate(
         raise typer.Exit(2) from None
 
     console.print(_results_table(reports))
+    for line in machine_next_to_raters(pd.concat([r.summary() for r in reports], ignore_index=True)):
+        console.print(line, markup=False)
     for name, df in tables.items():
         n_points = int(df.attrs.get("ignored_point_events", 0) or 0)
         if n_points:

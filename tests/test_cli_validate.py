@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from behavscore.agreement import compare
 from behavscore.annotations import read_annotations
-from behavscore.cli_validate import parse_window, validate
+from behavscore.cli_validate import machine_next_to_raters, parse_window, validate
 
 app = typer.Typer()
 
@@ -198,3 +198,22 @@ def test_validate_of_a_summary_against_a_time_sampling_tally_uses_the_summary_wi
     assert (out / "agreement.png").read_bytes()[:4] == b"\x89PNG"
     wrong = runner.invoke(app, ["validate", str(summary), str(tally), "--window", "0-360", "--out", str(out)])
     assert wrong.exit_code == 2 and "totals over 120-360 s, not over the window asked for (0-360 s)" in " ".join(wrong.output.split())
+
+
+def test_the_machine_is_set_beside_the_raters_agreement_with_each_other():
+    summary = pd.DataFrame({
+        "comparison": ["auto vs human", "auto vs human2", "human vs human2"],
+        "kappa": [0.84, 0.80, 0.82],
+        "pearson_r": [0.95, 0.97, 0.90],
+        "loa_low_s": [-20.0, -30.0, -10.0],
+        "loa_high_s": [20.0, 30.0, 10.0],
+    })
+    lines = machine_next_to_raters(summary)
+    assert lines == [
+        "kappa: machine 0.84 and 0.8 (with each rater), raters 0.82: as well with one rater only",
+        "immobility r: machine 0.95 and 0.97 (with each rater), raters 0.9: as well as the raters or better",
+        "limits of agreement, width (s): machine 40 and 60 (with each rater), raters 20: less well than the raters",
+    ]
+    # per-animal totals have no kappa: that line is left out; without a second rater, nothing
+    assert len(machine_next_to_raters(summary.assign(kappa=float("nan")))) == 2
+    assert machine_next_to_raters(summary.iloc[:1]) == []
