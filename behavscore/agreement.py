@@ -155,7 +155,8 @@ def align(
 
 
 def _unmatched_animals(a: pd.DataFrame, b: pd.DataFrame, names: tuple[str, str], where: str = "") -> pd.DataFrame:
-    """The animals (``video, animal``) of only one table, with ``only_in``; an error when no animal is in both."""
+    """The animals (``video, animal``) of only one table, with ``only_in`` (that table's name) and
+    ``reason``; an error when no animal is in both."""
     animals_a, animals_b = set(zip(a["video"], a["animal"])), set(zip(b["video"], b["animal"]))
     common = animals_a & animals_b
     if not common:
@@ -164,8 +165,8 @@ def _unmatched_animals(a: pd.DataFrame, b: pd.DataFrame, names: tuple[str, str],
             f"{names[1]} has {_list_animals(animals_b)} (videos are matched by file name, animals by name)"
         )
     return pd.DataFrame(
-        [(v, an, names[0]) for v, an in sorted(animals_a - common)] + [(v, an, names[1]) for v, an in sorted(animals_b - common)],
-        columns=["video", "animal", "only_in"],
+        [(v, an, name, f"only in {name}") for name, only in zip(names, (animals_a - common, animals_b - common)) for v, an in sorted(only)],
+        columns=["video", "animal", "only_in", "reason"],
     )
 
 
@@ -593,7 +594,7 @@ class AgreementReport:
         lines = [
             f"Agreement: {self.comparison} (window {window}; labels {', '.join(self.labels)})",
             f"  animals compared: {len(self.per_animal)}"
-            + (f" ({len(self.unmatched)} in only one table, not compared)" if len(self.unmatched) else ""),
+            + (f" ({len(self.unmatched)} not compared: in one table only, or not labelled over the whole window)" if len(self.unmatched) else ""),
         ]
         if self.per_second_compared:
             lines.append(f"  per second: n = {int(ps['n_s'])} s, accuracy = {ps['accuracy']:.3f}, Cohen's kappa = {ps['kappa']:.3f}")
@@ -716,7 +717,14 @@ def _as_totals(table: pd.DataFrame, window: Window, labels: LabelsArg, name: str
     classes, collapse = _resolve_classes(set(keyed["label"]), set(keyed["label"]), labels, (name, name))
     if collapse:
         keyed = keyed.assign(label=collapse_to_immobility(keyed["label"]))
-    return animal_totals(keyed, window, classes)
+    totals = animal_totals(keyed, window, classes)
+    # A total over part of the window is not comparable with one timed over all of it.
+    n_window = int(math.floor(window[1]) - math.ceil(window[0]))
+    covered = keyed.groupby(["video", "animal"], sort=True).size()
+    totals.attrs["partial"] = [
+        (video, animal, name, f"{name} labels {n} of the window's {n_window} s") for (video, animal), n in covered.items() if n < n_window
+    ]
+    return totals
 
 
 def _compare_totals(a: pd.DataFrame, b: pd.DataFrame, window: Window, labels: LabelsArg, names: tuple[str, str]) -> AgreementReport:
@@ -733,6 +741,12 @@ def _compare_totals(a: pd.DataFrame, b: pd.DataFrame, window: Window, labels: La
             f"{names[1]} ({', '.join(c for c in tb.columns if c in PER_ANIMAL_MEASURES) or 'no measure'}) have no measure in common"
         )
     unmatched = _unmatched_animals(ta, tb, names)
+    partial = pd.DataFrame(ta.attrs.get("partial", []) + tb.attrs.get("partial", []), columns=unmatched.columns)
+    if len(partial):
+        keep = [pd.MultiIndex.from_frame(t[["video", "animal"]]).isin(pd.MultiIndex.from_frame(partial[["video", "animal"]])) for t in (ta, tb)]
+        ta, tb = ta[~keep[0]], tb[~keep[1]]
+        unmatched = pd.concat([unmatched, partial], ignore_index=True)
+        _unmatched_animals(ta, tb, names, " that cover the whole window")
     per_animal = pair_totals(ta, tb, measures)
     has_immobility = measures[0][0] == "immobility"
     if has_immobility:

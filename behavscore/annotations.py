@@ -780,12 +780,16 @@ def _read_per_second_table(table: _Table, behaviour_map, duration_s) -> pd.DataF
     records: dict[str, list] = {h: [] for h in table.header if h}
     seen: dict[tuple[str, str, int], int] = {}
     known = sorted(set(bmap) | set(LABELS))
+    unlabelled = 0
     for line, cells in table.rows:
         where = f"{table.name}, line {line}"
         video = table.get(cells, "video")
         animal = table.get(cells, "animal")
         if not video or not animal:
             raise AnnotationError(f"{where}: missing video or animal")
+        if not table.get(cells, "label").strip():
+            unlabelled += 1  # a second nobody labelled (the scorer's seconds without an animal): not compared
+            continue
         sec_text = table.get(cells, "second")
         try:
             sec_value = float(sec_text)
@@ -826,7 +830,7 @@ def _read_per_second_table(table: _Table, behaviour_map, duration_s) -> pd.DataF
             pass
     df["second"] = df["second"].astype("int64")
     df = df.sort_values(["video", "animal", "second"], kind="stable").reset_index(drop=True)
-    df.attrs.update(source=table.name, format="per_second", ignored_point_events=0)
+    df.attrs.update(source=table.name, format="per_second", ignored_point_events=0, unlabelled_seconds=unlabelled)
     return df
 
 

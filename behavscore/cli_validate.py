@@ -217,6 +217,9 @@ def validate(
     for line in machine_next_to_raters(pd.concat([r.summary() for r in reports], ignore_index=True)):
         console.print(line, markup=False)
     for name, df in tables.items():
+        n_unlabelled = int(df.attrs.get("unlabelled_seconds", 0) or 0)
+        if n_unlabelled:
+            console.print(f"note: {inputs[name].name}: {n_unlabelled} second(s) without a label (no animal seen) left out", markup=False)
         n_points = int(df.attrs.get("ignored_point_events", 0) or 0)
         if n_points:
             console.print(f"note: {inputs[name].name}: {n_points} POINT event(s) ignored (not mapped)", markup=False)
@@ -225,7 +228,7 @@ def validate(
             console.print(f"note: {rep.comparison}: per-animal totals only, so no per-second accuracy or kappa", markup=False)
         for rec in rep.unmatched.itertuples(index=False):
             console.print(
-                f"note: {rep.comparison}: animal '{rec.animal}' of video '{rec.video}' is only in {rec.only_in}; not compared",
+                f"note: {rep.comparison}: animal '{rec.animal}' of video '{rec.video}' not compared: {rec.reason}",
                 markup=False,
             )
     console.print(f"wrote agreement.csv, per_animal.csv, agreement.png, validate_params.json to {out}", markup=False)

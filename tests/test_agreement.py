@@ -171,7 +171,7 @@ def test_compare_report_prints_the_headline_numbers(pair):
     assert "machine vs rater A" in text
     assert "accuracy = 0.850" in text
     assert "bias = -0.50 s" in text
-    assert "only one table" in text
+    assert "1 not compared: in one table only" in text
 
 
 def test_compare_without_common_animals_is_a_clear_error():
@@ -355,3 +355,16 @@ def test_a_time_sampling_tally_is_drawn_by_its_immobility_counts(tmp_path):
     fig = agreement_figure(rep, tmp_path / "tally.png")
     assert fig.axes[0].get_xlabel() == "immobility counts, rater B (count)"
     assert (tmp_path / "tally.png").stat().st_size > 0
+
+
+def test_an_animal_labelled_over_part_of_the_window_is_not_compared_with_a_total_over_all_of_it():
+    # m3's video ended early: 6 of the 10 s; set beside a stopwatch time over 10 s, its total would be short.
+    a = pd.concat([_table("v.mp4", "m1", ["immobile"] * 10), _table("v.mp4", "m2", ["mobile"] * 5 + ["immobile"] * 5),
+                   _table("v.mp4", "m3", ["immobile"] * 6), _table("v.mp4", "m4", ["mobile"] * 8 + ["immobile"] * 2)], ignore_index=True)
+    totals = pd.DataFrame({"video": "v.mp4", "animal": ["m1", "m2", "m3", "m4"], "immobility_s": [9.0, 5.0, 9.0, 3.0]})
+    rep = compare(a, totals, window=(0, 10))
+    assert rep.per_animal["animal"].tolist() == ["m1", "m2", "m4"]
+    assert rep.unmatched[["animal", "reason"]].values.tolist() == [["m3", "auto labels 6 of the window's 10 s"]]
+    assert "1 not compared" in str(rep)
+    with pytest.raises(ValueError, match="no common animals between auto and human that cover the whole window"):
+        compare(a[a["animal"] == "m3"], totals, window=(0, 10))

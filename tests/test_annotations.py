@@ -573,3 +573,11 @@ def test_counts_must_be_whole_and_windows_the_same_in_every_row(tmp_path):
     path.write_text("video,animal,window_start_s,window_end_s,immobility_s\nv.mp4,m1,120,360,100\nv.mp4,m2,0,360,100\n")
     with pytest.raises(AnnotationError, match=r"tally.csv: lines 2 and 3 cover different windows \(120-360 s and 0-360 s\)"):
         read_per_animal(path)
+
+
+def test_seconds_without_a_label_are_left_out_and_counted(tmp_path):
+    # The scorer writes an empty label for every second of an ROI in which it saw no animal.
+    path = tmp_path / "seconds.csv"
+    path.write_text("video,animal,second,label,motion\nv.mp4,m1,0,immobile,1.0\nv.mp4,m1,1,mobile,30\nv.mp4,m2,0,,\nv.mp4,m2,1,,\n")
+    table = read_annotations(path)
+    assert table["animal"].tolist() == ["m1", "m1"] and table.attrs["unlabelled_seconds"] == 2

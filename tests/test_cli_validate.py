@@ -217,3 +217,15 @@ def test_the_machine_is_set_beside_the_raters_agreement_with_each_other():
     # per-animal totals have no kappa: that line is left out; without a second rater, nothing
     assert len(machine_next_to_raters(summary.assign(kappa=float("nan")))) == 2
     assert machine_next_to_raters(summary.iloc[:1]) == []
+
+
+def test_validate_leaves_out_an_roi_without_an_animal_and_says_so(files, tmp_path):
+    auto, human, _ = files
+    seconds = pd.read_csv(auto)
+    empty = pd.DataFrame({"video": "runs/fst_01.mp4", "animal": "m4", "second": range(20), "label": None, "motion": None})
+    pd.concat([seconds, empty]).to_csv(tmp_path / "with_empty.csv", index=False)
+    result = runner.invoke(app, ["validate", str(tmp_path / "with_empty.csv"), str(human), "--map", "Immobility=immobile",
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "20 second(s) without a label (no animal seen) left out" in " ".join(result.output.split())
+    assert pd.read_csv(tmp_path / "out" / "agreement.csv").iloc[0]["n_animals"] == 3
