@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
@@ -342,6 +343,7 @@ def fit_threshold_cmd(
     ),
 ) -> None:
     """Fit the immobility threshold to hand-scored seconds (as DBscorer does with 3–4 videos) or to stopwatch totals."""
+    import numpy as np
     import pandas as pd
 
     from .annotations import parse_behaviour_map, read_annotations
@@ -379,6 +381,11 @@ def fit_threshold_cmd(
         keys = [k for k in zip(totals["video"], totals["animal"]) if k in by_animal]
         if not keys:
             raise ValueError(f"no animal of {annotations.name} is in {seconds_csv.name} (videos are matched by file name, animals by name)")
+        # A total timed over the whole window says nothing of an animal scored over part of it.
+        n_window = int(math.floor(span[1]) - math.ceil(span[0]))
+        for k in [k for k in keys if np.isfinite(by_animal[k]).sum() < n_window]:
+            out_console.print(f"note: animal '{k[1]}' of video '{k[0]}' left out: {np.isfinite(by_animal[k]).sum()} of the window's {n_window} s scored", markup=False)
+            keys.remove(k)
         hand = totals.set_index(["video", "animal"]).loc[keys, "immobility_s"].to_numpy(dtype=float)
         thr, rms_s, bias_s = fit_threshold_to_totals([by_animal[k] for k in keys], hand, min_bout_s)
         return thr, f"immobility per animal within {rms_s:.1f} s RMS of the hand totals, bias {bias_s:+.1f} s, on {len(keys)} animals"

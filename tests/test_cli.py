@@ -132,6 +132,12 @@ def test_fit_threshold_to_stopwatch_totals_scores_other_animals_close_to_truth(t
     scored = seconds.assign(immobile=seconds["motion"] < threshold).groupby("animal")["immobile"].sum()
     held_out = totals[~fitted_on].set_index("animal")["immobility_s"]
     assert (scored[held_out.index] - held_out).abs().max() <= 3, pd.DataFrame({"scored": scored, "truth": held_out})
+    # an animal scored over part of the window is left out, not fitted to a total over all of it
+    first = totals.loc[fitted_on, "animal"].iloc[0]
+    seconds[~((seconds["animal"] == first) & (seconds["second"] > 30))].to_csv(tmp_path / "cut.csv", index=False)
+    r = runner.invoke(app, ["fit-threshold", str(tmp_path / "cut.csv"), str(tmp_path / "stopwatch.csv"), "--window", "0:40"])
+    assert r.exit_code == 2 and f"animal '{first}'" in r.output and "31 of the window's 40 s scored" in " ".join(r.output.split())
+    assert "at least 3 animals" in r.output
 
 
 def test_parallel_batch_gives_the_same_tables_as_one_process(cohort_with_broken_files, tmp_path):
