@@ -849,6 +849,8 @@ def read_annotations(
     path : str or Path
         BORIS tabular-events export (current or older layout), BORIS aggregated-events export,
         or a per-second table; comma, tab or semicolon separated (detected from the header row).
+        A folder: every ``.csv``, ``.tsv`` and ``.txt`` file in it (BORIS writes one file per
+        observation), read one by one and joined (:data:`ANNOTATION_SUFFIXES`).
     behaviour_map, default_label, duration_s, default_animal, animal_map
         As in :func:`read_boris_events` (only ``behaviour_map`` and ``duration_s`` apply to
         per-second tables).
@@ -861,6 +863,8 @@ def read_annotations(
         (:func:`read_per_animal`) is returned as it reads, with ``attrs["format"] ==
         "per_animal"``.
     """
+    if Path(path).is_dir():
+        return _read_folder(Path(path), behaviour_map, default_label, duration_s, default_animal, animal_map)
     table = _load_table(path)
     fmt = _detect_format(table)
     if fmt == "per_animal":
@@ -937,3 +941,42 @@ def _read_per_animal_table(table: _Table) -> pd.DataFrame:
     df = df.sort_values(["video", "animal"], kind="stable").reset_index(drop=True)
     df.attrs.update(source=table.name, format="per_animal", ignored_point_events=0, window_s=next(iter(windows), None))
     return df
+
+
+#: Files of a folder of annotations that are read (BORIS exports one file per observation).
+ANNOTATION_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def _read_folder(folder: Path, behaviour_map, default_label, duration_s, default_animal, animal_map) -> pd.DataFrame:
+    """Every annotation file of a folder, joined; a second (or an animal's totals) given by two files is an error."""
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.casefold() in ANNOTATION_SUFFIXES and not p.name.startswith("."))
+    if not files:
+        raise AnnotationError(f"{folder.name}: no annotation files ({', '.join(ANNOTATION_SUFFIXES)}) in this folder")
+    tables = [read_annotations(p, behaviour_map, default_label, duration_s, default_animal, animal_map) for p in files]
+    kinds = {"per_animal" if t.attrs["format"] == "per_animal" else "per_second" for t in tables}
+    if len(kinds) > 1:
+        which = {k: next(p.name for p, t in zip(files, tables) if (t.attrs["format"] == "per_animal") == (k == "per_animal")) for k in kinds}
+        raise AnnotationError(
+            f"{folder.name}: holds per-second annotations ({which['per_second']}) and per-animal totals ({which['per_animal']}); "
+            "compare them from separate folders"
+        )
+    keys = ["video", "animal"] if kinds == {"per_animal"} else list(SECONDS_COLUMNS[:3])
+    joined = pd.concat([t.assign(_file=p.name) for p, t in zip(files, tables)], ignore_index=True)
+    twice = joined[joined.duplicated(keys, keep=False)]
+    if len(twice):
+        first = twice.iloc[0]
+        other = twice[(twice[keys] == first[keys]).all(axis=1)]["_file"].tolist()
+        what = f"animal '{first.animal}' of video '{first.video}'" + (f", second {first.second}" if "second" in keys else "")
+        raise AnnotationError(f"{folder.name}: {other[0]} and {other[1]} both score {what}")
+    windows = {t.attrs.get("window_s") for t in tables}
+    if len(windows) > 1:
+        raise AnnotationError(f"{folder.name}: its files cover different windows ({', '.join(str(w) for w in windows)})")
+    formats = sorted({t.attrs["format"] for t in tables})
+    out = joined.drop(columns="_file").sort_values(keys, kind="stable").reset_index(drop=True)
+    out.attrs.update(
+        source=folder.name, format=f"folder of {len(files)} file{'s' if len(files) != 1 else ''} ({', '.join(formats)})",
+        ignored_point_events=sum(int(t.attrs.get("ignored_point_events", 0) or 0) for t in tables),
+        unlabelled_seconds=sum(int(t.attrs.get("unlabelled_seconds", 0) or 0) for t in tables),
+        window_s=windows.pop(),
+    )
+    return out

@@ -334,7 +334,7 @@ def synth(
 def fit_threshold_cmd(
     seconds_csv: Path = typer.Argument(..., help="seconds.csv written by 'behavscore score' or 'batch' (has the motion column)."),
     annotations: Path = typer.Argument(
-        ..., help="Hand scores: BORIS export, per-second CSV (video, animal, second, label), or per-animal stopwatch totals (video, animal, immobility_s)."
+        ..., help="Hand scores: BORIS export, per-second CSV (video, animal, second, label), or per-animal stopwatch totals (video, animal, immobility_s); or a folder of such files."
     ),
     map: str = typer.Option("", "--map", help="Behaviour names to labels, e.g. 'Immobility=immobile,Struggling=mobile'."),
     min_bout: float = typer.Option(1.0, "--min-bout", help="Minimum immobile bout, seconds, applied as the scorer will."),
@@ -346,6 +346,7 @@ def fit_threshold_cmd(
     import numpy as np
     import pandas as pd
 
+    from .agreement import is_per_second
     from .annotations import parse_behaviour_map, read_annotations
     from .cli_validate import parse_window
     from .summary import in_window_mask
@@ -359,7 +360,7 @@ def fit_threshold_cmd(
         human = read_annotations(annotations, behaviour_map=parse_behaviour_map(map) if map else None)
         auto["video"] = auto["video"].map(lambda v: Path(str(v)).name)
         auto["animal"] = auto["animal"].astype(str)
-        if human.attrs.get("format") == "per_animal":
+        if not is_per_second(human):
             return _fit_to_totals(auto, human, span or human.attrs.get("window_s"), min_bout)
         if span is not None:
             auto = auto[in_window_mask(auto["second"], span)]

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .agreement import AgreementReport, agreement_figure, compare
-from .annotations import AnnotationError, parse_behaviour_map, read_annotations
+from .annotations import ANNOTATION_SUFFIXES, AnnotationError, parse_behaviour_map, read_annotations
 from .outputs import sha256_file
 from .protocols import PROTOCOLS
 
@@ -45,6 +45,13 @@ def parse_window(text: str) -> Optional[tuple[float, float]]:
     if end_s <= start_s:
         raise ValueError(f"--window {text!r}: end must be after start")
     return start_s, end_s
+
+
+def _sha256(path: Path) -> "str | dict[str, str]":
+    """SHA-256 of a file, or of each annotation file of a folder (by name)."""
+    if path.is_dir():
+        return {p.name: sha256_file(p) for p in sorted(path.iterdir()) if p.is_file() and p.suffix.casefold() in ANNOTATION_SUFFIXES}
+    return sha256_file(path)
 
 
 def _package_version() -> str:
@@ -137,7 +144,7 @@ def machine_next_to_raters(summary: pd.DataFrame) -> list[str]:
 
 def validate(
     auto: Annotated[Path, typer.Argument(help="Automatic per-second labels (seconds.csv), per-animal totals (summary.csv) or any supported table.")],
-    human: Annotated[Path, typer.Argument(help="Hand annotations: BORIS tabular or aggregated export, per-second CSV, or per-animal totals (stopwatch seconds, time-sampling counts).")],
+    human: Annotated[Path, typer.Argument(help="Hand annotations: BORIS tabular or aggregated export, per-second CSV, or per-animal totals (stopwatch seconds, time-sampling counts); or a folder of such files (BORIS writes one per observation).")],
     human2: Annotated[
         Optional[Path], typer.Option("--human2", help="A second rater's annotations, for inter-rater agreement.")
     ] = None,
@@ -174,7 +181,7 @@ def validate(
             inputs["human2"] = human2
         tables: dict[str, pd.DataFrame] = {}
         for name, path in inputs.items():
-            if not path.is_file():
+            if not path.exists():
                 raise AnnotationError(f"{path.name}: file not found ({name})")
             tables[name] = read_annotations(
                 path, behaviour_map=behaviour_map, default_label=default_label, animal_map=animal_map
@@ -201,7 +208,7 @@ def validate(
         params = {
             "command": "validate",
             "behavscore_version": _package_version(),
-            "inputs": {k: {"file": p.name, "sha256": sha256_file(p), "format": tables[k].attrs.get("format")} for k, p in inputs.items()},
+            "inputs": {k: {"file": p.name, "sha256": _sha256(p), "format": tables[k].attrs.get("format")} for k, p in inputs.items()},
             "map": behaviour_map,
             "subject_map": animal_map,
             "window_s": list(win) if win else None,

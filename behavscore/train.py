@@ -415,7 +415,8 @@ def train_from_annotations(
     cohort : str or PathLike
         Cohort table (``video, animal`` and optional ROI columns).
     annotations : str or PathLike
-        BORIS export or per-second table (read by :func:`behavscore.annotations.read_annotations`).
+        BORIS export or per-second table, or a folder of them (read by
+        :func:`behavscore.annotations.read_annotations`).
     protocol : {"fst", "tst"}
     classes : {2, 3}
     behaviour_map : mapping, optional
@@ -430,6 +431,11 @@ def train_from_annotations(
     from .annotations import read_annotations
 
     ann = read_annotations(annotations, behaviour_map=behaviour_map)
+    if "second" not in ann.columns:
+        raise ValueError(
+            f"{Path(annotations).name} holds per-animal totals: a classifier learns from labelled seconds "
+            "(a BORIS export or a per-second table); totals can fit a threshold (behavscore fit-threshold)"
+        )
     table = annotated_table(cohort, ann)
     n = int(table["label"].notna().sum())
     if n == 0:

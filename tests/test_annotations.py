@@ -581,3 +581,45 @@ def test_seconds_without_a_label_are_left_out_and_counted(tmp_path):
     path.write_text("video,animal,second,label,motion\nv.mp4,m1,0,immobile,1.0\nv.mp4,m1,1,mobile,30\nv.mp4,m2,0,,\nv.mp4,m2,1,,\n")
     table = read_annotations(path)
     assert table["animal"].tolist() == ["m1", "m1"] and table.attrs["unlabelled_seconds"] == 2
+
+
+# --------------------------------------------------------------------------- a folder of exports
+
+
+def test_a_folder_of_boris_exports_one_per_observation_reads_as_one_table(tmp_path):
+    # BORIS writes one file per observation when several are exported; a folder of them is read whole.
+    truth, intervals = make_truth(4, three_class=True)
+    folder = tmp_path / "boris"
+    folder.mkdir()
+    for media in VIDEOS:
+        mine = [iv for iv in intervals if iv[0] == media]
+        write_rows(folder / f"obs_{_basename(media)}.tsv", boris_current_rows(mine, THREE_CLASS_NAMES), "\t")
+    (folder / "notes.md").write_text("not an export: left alone\n")
+    got = read_annotations(folder, behaviour_map={v: k for k, v in THREE_CLASS_NAMES.items()}, default_label="swimming")
+    pd.testing.assert_frame_equal(_four(got), truth, check_dtype=False)
+    assert got.attrs["format"] == "folder of 2 files (boris_events)"
+
+
+def test_a_folder_in_which_two_files_score_the_same_second_names_both(tmp_path):
+    truth, intervals = make_truth(5, three_class=False)
+    folder = tmp_path / "raters"
+    folder.mkdir()
+    write_rows(folder / "rater_a.csv", boris_current_rows(intervals, TWO_CLASS_NAMES), ",")
+    write_rows(folder / "rater_b.csv", boris_current_rows(intervals, TWO_CLASS_NAMES), ",")
+    with pytest.raises(AnnotationError, match=r"raters: rater_a.csv and rater_b.csv both score animal 'm1' of video 'fst_01.mp4', second 0"):
+        read_annotations(folder, behaviour_map={"Immobility": "immobile"})
+
+
+def test_a_folder_mixing_seconds_and_totals_or_holding_nothing_is_refused(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    with pytest.raises(AnnotationError, match="mixed: no annotation files"):
+        read_annotations(folder)
+    (folder / "seconds.csv").write_text("video,animal,second,label\nv.mp4,m1,0,immobile\n")
+    (folder / "stopwatch.csv").write_text("video,animal,immobility_s\nv.mp4,m2,100\n")
+    with pytest.raises(AnnotationError, match=r"per-second annotations \(seconds.csv\) and per-animal totals \(stopwatch.csv\)"):
+        read_annotations(folder)
+    (folder / "seconds.csv").unlink()
+    (folder / "more.csv").write_text("video,animal,immobility_s\nv.mp4,m1,90\n")
+    both = read_annotations(folder)
+    assert both["animal"].tolist() == ["m1", "m2"] and both.attrs["window_s"] is None

@@ -229,3 +229,18 @@ def test_validate_leaves_out_an_roi_without_an_animal_and_says_so(files, tmp_pat
     assert result.exit_code == 0, result.output
     assert "20 second(s) without a label (no animal seen) left out" in " ".join(result.output.split())
     assert pd.read_csv(tmp_path / "out" / "agreement.csv").iloc[0]["n_animals"] == 3
+
+
+def test_validate_reads_a_folder_of_exports_as_it_reads_the_file(files, tmp_path):
+    auto, human, _ = files
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / human.name).write_bytes(human.read_bytes())
+    outs = {}
+    for name, path in (("file", human), ("folder", folder)):
+        outs[name] = tmp_path / name
+        result = runner.invoke(app, ["validate", str(auto), str(path), "--map", "Immobility=immobile", "--out", str(outs[name])])
+        assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(pd.read_csv(outs["file"] / "per_animal.csv"), pd.read_csv(outs["folder"] / "per_animal.csv"))
+    params = json.loads((outs["folder"] / "validate_params.json").read_text())["inputs"]["human"]
+    assert list(params["sha256"]) == [human.name] and params["format"] == "folder of 1 file (boris_events)"
