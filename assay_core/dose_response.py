@@ -285,7 +285,8 @@ class DoseResponseFit(_CurveFitBase):
                 est, se = float(fun(self.theta)), np.nan
             out[label] = [est, se, est - q * se, est + q * se]
         log_est, log_se = out[f"Log{word}"][:2]
-        out[word][2:] = [10 ** (log_est - q * log_se), 10 ** (log_est + q * log_se)]
+        with np.errstate(over="ignore"):  # a limit past 1e308 is infinite: flagged 'ambiguous'
+            out[word][2:] = [10 ** (log_est - q * log_se), 10 ** (log_est + q * log_se)]
         return pd.DataFrame.from_dict(out, orient="index", columns=_COLS).rename_axis("parameter")
 
     def _prism_display(self):
