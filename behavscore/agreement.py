@@ -430,8 +430,9 @@ def measure_agreement(per_animal: pd.DataFrame, measures: Sequence[tuple[str, st
     Returns
     -------
     DataFrame
-        One row per measure: ``measure``, ``unit``, then the columns of :func:`pearson` and
-        of :func:`bland_altman` (its ``n`` left out), ``a - b`` in the measure's unit. Animals
+        One row per measure: ``measure``, ``unit``, then the columns of :func:`pearson`, of
+        :func:`bland_altman` (its ``n`` left out; ``a - b`` in the measure's unit) and
+        ``icc``, ``icc_ci95_low``, ``icc_ci95_high`` (:func:`icc_agreement`). Animals
         without the measure in either table (a latency where no bout began) are left out of
         its row, ``n`` counts the rest.
     """
@@ -439,8 +440,10 @@ def measure_agreement(per_animal: pd.DataFrame, measures: Sequence[tuple[str, st
     for name, unit in measures:
         pair = per_animal[[paired_column(name, unit, "a"), paired_column(name, unit, "b")]].astype(float).dropna()
         a, b = pair.iloc[:, 0], pair.iloc[:, 1]
-        rows.append(pd.concat([pd.DataFrame({"measure": [name], "unit": [unit]}), pearson(a, b), bland_altman(a, b).drop(columns="n")], axis=1))
-    columns = ["measure", "unit", "n", "r", "ci95_low", "ci95_high", "p_value", "bias", "sd_diff", "loa_low", "loa_high"]
+        icc = icc_agreement(pair.to_numpy()).drop(columns="n").add_prefix("icc_").rename(columns={"icc_icc": "icc"})
+        rows.append(pd.concat([pd.DataFrame({"measure": [name], "unit": [unit]}), pearson(a, b), bland_altman(a, b).drop(columns="n"), icc], axis=1))
+    columns = ["measure", "unit", "n", "r", "ci95_low", "ci95_high", "p_value", "bias", "sd_diff", "loa_low", "loa_high",
+               "icc", "icc_ci95_low", "icc_ci95_high"]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
 
 
@@ -483,6 +486,58 @@ def pearson(x: Sequence[float], y: Sequence[float]) -> pd.DataFrame:
                 half = stats.norm.ppf(0.975) / math.sqrt(n - 3)
                 lo, hi = math.tanh(z - half), math.tanh(z + half)
     return pd.DataFrame({"n": [n], "r": [r], "ci95_low": [lo], "ci95_high": [hi], "p_value": [p]})
+
+
+def icc_agreement(ratings: np.ndarray, level: float = 0.95) -> pd.DataFrame:
+    """Intraclass correlation for absolute agreement of single ratings, ICC(A,1), with its CI.
+
+    Parameters
+    ----------
+    ratings : numpy.ndarray
+        ``(n, k)``: n animals (rows) each measured by the same k raters or scorers (columns).
+    level : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``n``, ``icc``, ``ci95_low``, ``ci95_high`` (NaN with fewer than 3 animals or
+        ratings that do not vary).
+
+    Notes
+    -----
+    Two-way random effects, absolute agreement, single rater (Shrout & Fleiss's ICC(2,1),
+    McGraw & Wong's ICC(A,1)): ``(MSR - MSE) / (MSR + (k - 1) MSE + k (MSC - MSE) / n)`` from
+    the two-way ANOVA of animals (R) by raters (C). Unlike Pearson's r it falls when one rater
+    scores systematically more than the other. The interval is McGraw & Wong's (1996), with
+    Satterthwaite's degrees of freedom.
+    """
+    y = np.asarray(ratings, dtype=float)
+    n, k = y.shape if y.ndim == 2 else (0, 0)
+    out = {"n": [n], "icc": [math.nan], "ci95_low": [math.nan], "ci95_high": [math.nan]}
+    if n < 3 or k < 2:
+        return pd.DataFrame(out)
+    grand = y.mean()
+    ss_rows = k * float(((y.mean(axis=1) - grand) ** 2).sum())
+    ss_cols = n * float(((y.mean(axis=0) - grand) ** 2).sum())
+    ss_err = float(((y - grand) ** 2).sum()) - ss_rows - ss_cols
+    msr, msc, mse = ss_rows / (n - 1), ss_cols / (k - 1), max(ss_err, 0.0) / ((n - 1) * (k - 1))
+    denominator = msr + (k - 1) * mse + k * (msc - mse) / n
+    if not denominator > 0:
+        return pd.DataFrame(out)
+    icc = (msr - mse) / denominator
+    out["icc"] = [icc]
+    if icc >= 1.0:
+        out["ci95_low"], out["ci95_high"] = [1.0], [1.0]
+        return pd.DataFrame(out)
+    a, b = k * icc / (n * (1 - icc)), 1 + k * icc * (n - 1) / (n * (1 - icc))
+    df_v = (a * msc + b * mse) ** 2 / ((a * msc) ** 2 / (k - 1) + (b * mse) ** 2 / ((n - 1) * (k - 1)))
+    q = 1 - (1 - level) / 2
+    f_low, f_high = stats.f.ppf(q, n - 1, df_v), stats.f.ppf(q, df_v, n - 1)
+    spread = k * msc + (k * n - k - n) * mse
+    out["ci95_low"] = [n * (msr - f_low * mse) / (f_low * spread + n * msr)]
+    out["ci95_high"] = [n * (f_high * msr - mse) / (spread + n * f_high * msr)]
+    return pd.DataFrame(out)
 
 
 def bland_altman(x: Sequence[float], y: Sequence[float]) -> pd.DataFrame:
@@ -536,6 +591,8 @@ class AgreementReport:
     #: Per-animal agreement on each measure besides immobility seconds (latency; swimming,
     #: climbing and the time-sampling counts of the 3-class FST): :func:`measure_agreement`.
     per_measure: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    #: ICC(A,1) of immobility seconds per animal with its CI (:func:`icc_agreement`).
+    icc: pd.DataFrame = field(default_factory=lambda: icc_agreement(np.zeros((0, 2))), repr=False)
 
     @property
     def comparison(self) -> str:
@@ -574,6 +631,9 @@ class AgreementReport:
                 "sd_diff_s": ba["sd_diff"],
                 "loa_low_s": ba["loa_low"],
                 "loa_high_s": ba["loa_high"],
+                "icc": self.icc.iloc[0]["icc"],
+                "icc_ci95_low": self.icc.iloc[0]["ci95_low"],
+                "icc_ci95_high": self.icc.iloc[0]["ci95_high"],
             }
         )
         for rec in self.per_measure.itertuples(index=False):
@@ -584,6 +644,7 @@ class AgreementReport:
                 f"bias_{rec.measure}{unit}": rec.bias,
                 f"loa_low_{rec.measure}{unit}": rec.loa_low,
                 f"loa_high_{rec.measure}{unit}": rec.loa_high,
+                f"icc_{rec.measure}": rec.icc,
             })
         return pd.DataFrame([row])
 
@@ -614,10 +675,13 @@ class AgreementReport:
                 f"  Bland–Altman ({self.name_a} − {self.name_b}): bias = {ba['bias']:.2f} s, "
                 f"95% limits of agreement {ba['loa_low']:.2f} to {ba['loa_high']:.2f} s (SD {ba['sd_diff']:.2f} s)"
             )
+            icc = self.icc.iloc[0]
+            lines.append(f"  ICC(A,1) = {icc['icc']:.3f} (95% CI {icc['ci95_low']:.3f} to {icc['ci95_high']:.3f})")
         for rec in self.per_measure.itertuples(index=False):
             lines.append(
                 f"  {rec.measure.replace('_', ' ')} per animal: Pearson r = {rec.r:.3f} (n = {rec.n}); Bland–Altman bias = "
-                f"{rec.bias:.2f} {rec.unit}, 95% limits of agreement {rec.loa_low:.2f} to {rec.loa_high:.2f} {rec.unit}"
+                f"{rec.bias:.2f} {rec.unit}, 95% limits of agreement {rec.loa_low:.2f} to {rec.loa_high:.2f} {rec.unit}; "
+                f"ICC(A,1) = {rec.icc:.3f}"
             )
         if self.per_second_compared:
             lines.append(f"  confusion matrix (rows {self.name_a}, columns {self.name_b}, seconds):")
@@ -695,6 +759,7 @@ def compare(
         per_animal=per_animal,
         correlation=pearson(per_animal["immobility_a_s"], per_animal["immobility_b_s"]),
         bland_altman=bland_altman(per_animal["immobility_a_s"], per_animal["immobility_b_s"]),
+        icc=icc_agreement(per_animal[["immobility_a_s", "immobility_b_s"]].to_numpy(dtype=float)),
         unmatched=aligned.attrs["unmatched"],
         per_measure=measure_agreement(per_animal, measures),
     )
@@ -765,6 +830,7 @@ def _compare_totals(a: pd.DataFrame, b: pd.DataFrame, window: Window, labels: La
         per_animal=per_animal,
         correlation=pearson(immobility.iloc[:, 0], immobility.iloc[:, 1]),
         bland_altman=bland_altman(immobility.iloc[:, 0], immobility.iloc[:, 1]),
+        icc=icc_agreement(immobility.to_numpy(dtype=float)),
         unmatched=unmatched,
         per_measure=measure_agreement(per_animal, measures[1:] if has_immobility else measures),
     )

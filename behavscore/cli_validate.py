@@ -85,6 +85,8 @@ def _results_table(reports: list[AgreementReport]) -> Table:
         ("  p", [_num(s["pearson_p"], 4) for s in summaries]),
         ("Bland–Altman bias (s)", [_num(s["bias_s"], 2) for s in summaries]),
         ("  95% limits of agreement (s)", [f"{_num(s['loa_low_s'], 1)} to {_num(s['loa_high_s'], 1)}" for s in summaries]),
+        ("ICC(A,1), immobility", [_num(s["icc"]) for s in summaries]),
+        ("  95% CI", [f"{_num(s['icc_ci95_low'])} to {_num(s['icc_ci95_high'])}" for s in summaries]),
     ]
     measures = dict.fromkeys(m for rep in reports for m in rep.per_measure[["measure", "unit"]].itertuples(index=False, name=None))
     for measure, unit in measures:
@@ -95,6 +97,7 @@ def _results_table(reports: list[AgreementReport]) -> Table:
             (f"  95% limits of agreement ({unit})",
              [f"{_num(s.get(f'loa_low_{measure}{suffix}', math.nan), 1)} to {_num(s.get(f'loa_high_{measure}{suffix}', math.nan), 1)}"
               for s in summaries]),
+            ("  ICC(A,1)", [_num(s.get(f"icc_{measure}", math.nan)) for s in summaries]),
         ]
     for name, cells in rows:
         table.add_row(name, *cells)
@@ -106,6 +109,7 @@ def _results_table(reports: list[AgreementReport]) -> Table:
 _HEADLINES = (
     ("kappa", "kappa", True, lambda r: r["kappa"]),
     ("pearson_r", "immobility r", True, lambda r: r["pearson_r"]),
+    ("icc", "immobility ICC(A,1)", True, lambda r: r.get("icc", math.nan)),
     ("loa_width_s", "limits of agreement, width (s)", False, lambda r: r["loa_high_s"] - r["loa_low_s"]),
 )
 

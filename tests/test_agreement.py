@@ -18,6 +18,7 @@ from behavscore.agreement import (
     cohen_kappa,
     compare,
     confusion_matrix,
+    icc_agreement,
     per_class_agreement,
     per_second_agreement,
     pearson,
@@ -368,3 +369,34 @@ def test_an_animal_labelled_over_part_of_the_window_is_not_compared_with_a_total
     assert "1 not compared" in str(rep)
     with pytest.raises(ValueError, match="no common animals between auto and human that cover the whole window"):
         compare(a[a["animal"] == "m3"], totals, window=(0, 10))
+
+
+def test_icc_reproduces_shrout_and_fleiss_and_its_interval_that_of_r_psych():
+    # Shrout & Fleiss (1979), 6 targets x 4 judges: ICC(2,1) = 0.29. R psych::ICC on the same
+    # table: ICC2 0.29, 95% CI 0.019 to 0.76.
+    ratings = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]])
+    row = icc_agreement(ratings).iloc[0]
+    assert row["n"] == 6 and round(row["icc"], 2) == 0.29
+    assert (round(row["ci95_low"], 3), round(row["ci95_high"], 2)) == (0.019, 0.76)
+
+
+def test_icc_falls_with_a_systematic_offset_that_leaves_pearson_r_at_one():
+    rng = np.random.default_rng(8)
+    human = rng.uniform(20, 200, 12)
+    same = icc_agreement(np.c_[human, human + rng.normal(0, 3, 12)]).iloc[0]["icc"]
+    offset = icc_agreement(np.c_[human, human + 40]).iloc[0]["icc"]
+    assert same > 0.99 and offset < 0.9
+    assert pearson(human, human + 40).iloc[0]["r"] == pytest.approx(1.0)
+    assert icc_agreement(np.c_[human, human]).iloc[0][["icc", "ci95_low", "ci95_high"]].tolist() == [1.0, 1.0, 1.0]
+    assert np.isnan(icc_agreement(np.ones((5, 2))).iloc[0]["icc"]) and np.isnan(icc_agreement(np.ones((2, 2))).iloc[0]["icc"])
+
+
+def test_the_report_gives_the_icc_of_immobility_and_of_every_other_measure():
+    a = _coded({"m1": "IIIIISSSCC", "m2": "IISSSSSCCC", "m3": "IIIIIIIISC", "m4": "SSSSSCCCCC"})
+    b = _coded({"m1": "IIIISSSSCC", "m2": "IIISSSSCCC", "m3": "IIIIIIISSC", "m4": "SSSSSSCCCC"})
+    rep = compare(a, b)
+    row = rep.summary().iloc[0]
+    # immobility 5, 2, 8, 0 s against 4, 3, 7, 0 s
+    assert row["icc"] == pytest.approx(icc_agreement(np.array([[5, 4], [2, 3], [8, 7], [0, 0]])).iloc[0]["icc"])
+    assert row["icc_swimming"] == pytest.approx(icc_agreement(np.array([[3, 4], [5, 4], [1, 2], [5, 6]])).iloc[0]["icc"])
+    assert "ICC(A,1)" in str(rep)

@@ -205,6 +205,7 @@ def test_the_machine_is_set_beside_the_raters_agreement_with_each_other():
         "comparison": ["auto vs human", "auto vs human2", "human vs human2"],
         "kappa": [0.84, 0.80, 0.82],
         "pearson_r": [0.95, 0.97, 0.90],
+        "icc": [0.7, 0.6, 0.8],
         "loa_low_s": [-20.0, -30.0, -10.0],
         "loa_high_s": [20.0, 30.0, 10.0],
     })
@@ -212,10 +213,11 @@ def test_the_machine_is_set_beside_the_raters_agreement_with_each_other():
     assert lines == [
         "kappa: machine 0.84 and 0.8 (with each rater), raters 0.82: as well with one rater only",
         "immobility r: machine 0.95 and 0.97 (with each rater), raters 0.9: as well as the raters or better",
+        "immobility ICC(A,1): machine 0.7 and 0.6 (with each rater), raters 0.8: less well than the raters",
         "limits of agreement, width (s): machine 40 and 60 (with each rater), raters 20: less well than the raters",
     ]
     # per-animal totals have no kappa: that line is left out; without a second rater, nothing
-    assert len(machine_next_to_raters(summary.assign(kappa=float("nan")))) == 2
+    assert len(machine_next_to_raters(summary.assign(kappa=float("nan")))) == 3
     assert machine_next_to_raters(summary.iloc[:1]) == []
 
 
