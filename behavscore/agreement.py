@@ -1,5 +1,5 @@
 """Agreement between two per-second label tables (accuracy, Cohen's kappa) and of per-animal measures
-(immobility and the other read-outs: Pearson r, Bland–Altman), also from per-animal hand totals."""
+(immobility and the other read-outs: Pearson r, ICC, Bland–Altman), also from per-animal hand totals."""
 
 from __future__ import annotations
 
@@ -808,8 +808,8 @@ def _compare_totals(a: pd.DataFrame, b: pd.DataFrame, window: Window, labels: La
     unmatched = _unmatched_animals(ta, tb, names)
     partial = pd.DataFrame(ta.attrs.get("partial", []) + tb.attrs.get("partial", []), columns=unmatched.columns)
     if len(partial):
-        keep = [pd.MultiIndex.from_frame(t[["video", "animal"]]).isin(pd.MultiIndex.from_frame(partial[["video", "animal"]])) for t in (ta, tb)]
-        ta, tb = ta[~keep[0]], tb[~keep[1]]
+        listed = pd.MultiIndex.from_frame(partial[["video", "animal"]])
+        ta, tb = (t[~pd.MultiIndex.from_frame(t[["video", "animal"]]).isin(listed)] for t in (ta, tb))
         unmatched = pd.concat([unmatched, partial], ignore_index=True)
         _unmatched_animals(ta, tb, names, " that cover the whole window")
     per_animal = pair_totals(ta, tb, measures)

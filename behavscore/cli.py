@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from pathlib import Path
@@ -343,14 +342,13 @@ def fit_threshold_cmd(
     ),
 ) -> None:
     """Fit the immobility threshold to hand-scored seconds (as DBscorer does with 3–4 videos) or to stopwatch totals."""
-    import numpy as np
     import pandas as pd
 
     from .agreement import is_per_second
     from .annotations import parse_behaviour_map, read_annotations
     from .cli_validate import parse_window
     from .summary import in_window_mask
-    from .threshold import fit_threshold, fit_threshold_to_totals
+    from .threshold import fit_threshold, fit_threshold_to_totals, motion_for_totals
 
     def go():
         span = parse_window(window)
@@ -376,20 +374,13 @@ def fit_threshold_cmd(
             raise ValueError(f"{annotations.name} holds per-animal totals: give --window, the seconds they cover (e.g. 120-360 or fst)")
         if "immobility_s" not in totals.columns:
             raise ValueError(f"{annotations.name}: a threshold is fitted to immobility_s, which this table lacks")
-        totals = totals.dropna(subset=["immobility_s"])
-        inside = auto[in_window_mask(auto["second"], span)].sort_values(["video", "animal", "second"])
-        by_animal = {key: g["motion"].to_numpy(dtype=float) for key, g in inside.groupby(["video", "animal"])}
-        keys = [k for k in zip(totals["video"], totals["animal"]) if k in by_animal]
-        if not keys:
+        motion, hand, left_out = motion_for_totals(auto, totals, span)
+        if not motion and not left_out:
             raise ValueError(f"no animal of {annotations.name} is in {seconds_csv.name} (videos are matched by file name, animals by name)")
-        # A total timed over the whole window says nothing of an animal scored over part of it.
-        n_window = int(math.floor(span[1]) - math.ceil(span[0]))
-        for k in [k for k in keys if np.isfinite(by_animal[k]).sum() < n_window]:
-            out_console.print(f"note: animal '{k[1]}' of video '{k[0]}' left out: {np.isfinite(by_animal[k]).sum()} of the window's {n_window} s scored", markup=False)
-            keys.remove(k)
-        hand = totals.set_index(["video", "animal"]).loc[keys, "immobility_s"].to_numpy(dtype=float)
-        thr, rms_s, bias_s = fit_threshold_to_totals([by_animal[k] for k in keys], hand, min_bout_s)
-        return thr, f"immobility per animal within {rms_s:.1f} s RMS of the hand totals, bias {bias_s:+.1f} s, on {len(keys)} animals"
+        for note in left_out:
+            out_console.print(f"note: {note}", markup=False)
+        thr, rms_s, bias_s = fit_threshold_to_totals(motion, hand, min_bout_s)
+        return thr, f"immobility per animal within {rms_s:.1f} s RMS of the hand totals, bias {bias_s:+.1f} s, on {len(hand)} animals"
 
     thr, how = _run(go)
     out_console.print(f"threshold {thr:.3g} % ({how})")

@@ -259,3 +259,42 @@ def fit_threshold_to_totals(
     k = int(best[len(best) // 2])
     diff = called[k] - hand
     return float(candidates[k]), float(np.sqrt(np.mean(diff**2))), float(diff.mean())
+
+
+def motion_for_totals(
+    seconds: pd.DataFrame, totals: pd.DataFrame, window_s: tuple[float, float]
+) -> tuple[list[np.ndarray], np.ndarray, list[str]]:
+    """Pair each animal's per-second motion over a window with its hand total, for :func:`fit_threshold_to_totals`.
+
+    Parameters
+    ----------
+    seconds : pandas.DataFrame
+        ``video`` (file name), ``animal``, ``second``, ``motion`` (a ``seconds.csv``).
+    totals : pandas.DataFrame
+        ``video``, ``animal``, ``immobility_s``: the hand totals over ``window_s``.
+    window_s : (start_s, end_s)
+        Seconds the totals cover.
+
+    Returns
+    -------
+    motion, immobility_s, left_out
+        The motion of each animal found in both tables, in order of time; their totals; and a
+        line for each animal left out because its scored seconds cover only part of the window.
+    """
+    if "immobility_s" not in totals.columns:
+        raise ValueError("a threshold is fitted to hand totals of immobility_s, which this table lacks")
+    start_s, end_s = window_s
+    inside = seconds[(seconds["second"] >= start_s) & (seconds["second"] + 1 <= end_s)].sort_values(["video", "animal", "second"])
+    by_animal = {key: g["motion"].to_numpy(dtype=float) for key, g in inside.groupby(["video", "animal"])}
+    n_window = int(np.floor(end_s) - np.ceil(start_s))
+    motion, hand, left_out = [], [], []
+    for video, animal, total in totals[["video", "animal", "immobility_s"]].dropna().itertuples(index=False):
+        m = by_animal.get((video, animal))
+        if m is None:
+            continue
+        if np.isfinite(m).sum() < n_window:  # a total over the whole window says nothing of a part of it
+            left_out.append(f"animal '{animal}' of video '{video}' left out: {int(np.isfinite(m).sum())} of the window's {n_window} s scored")
+            continue
+        motion.append(m)
+        hand.append(float(total))
+    return motion, np.asarray(hand, dtype=float), left_out
