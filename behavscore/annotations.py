@@ -76,6 +76,27 @@ class _Table:
 # --------------------------------------------------------------------------- parsing helpers
 
 
+def parse_pairs(text: str, what: str = "entry", form: str = "name=value") -> dict[str, str]:
+    """Parse ``"a=b,c=d"`` (``;`` may separate pairs, ``:`` may replace ``=``) into a dict.
+
+    Parameters
+    ----------
+    text : str
+        The pairs; empty gives an empty dict.
+    what, form : str
+        How an entry and its expected form are named in the error of a malformed one.
+    """
+    pairs: dict[str, str] = {}
+    for part in re.split(r"[,;]", text or ""):
+        if not part.strip():
+            continue
+        m = re.match(r"^\s*(.+?)\s*[=:]\s*(.+?)\s*$", part)
+        if not m:
+            raise ValueError(f"{what} {part.strip()!r} is not of the form {form}")
+        pairs[m.group(1)] = m.group(2)
+    return pairs
+
+
 def parse_behaviour_map(text: str) -> dict[str, str]:
     """Parse a behaviour mapping such as ``"Immobility=immobile,Struggling=mobile"``.
 
@@ -91,17 +112,11 @@ def parse_behaviour_map(text: str) -> dict[str, str]:
         Lab behaviour name -> our label (lower case).
     """
     mapping: dict[str, str] = {}
-    for part in re.split(r"[,;]", text or ""):
-        if not part.strip():
-            continue
-        m = re.match(r"^\s*(.+?)\s*[=:]\s*(.+?)\s*$", part)
-        if not m:
-            raise ValueError(f"behaviour map entry {part.strip()!r} is not of the form Name=label")
-        name, target = m.group(1), m.group(2).casefold()
+    for name, given in parse_pairs(text, "behaviour map entry", "Name=label").items():
+        target = given.casefold()
         if target not in LABELS and target != IGNORE:
             raise ValueError(
-                f"behaviour map entry {part.strip()!r}: target {m.group(2)!r} is not one of "
-                f"{', '.join(LABELS)} or {IGNORE}"
+                f"behaviour map entry '{name}={given}': target {given!r} is not one of {', '.join(LABELS)} or {IGNORE}"
             )
         mapping[name] = target
     return mapping

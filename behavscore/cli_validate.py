@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .agreement import AgreementReport, agreement_figure, compare
-from .annotations import ANNOTATION_SUFFIXES, AnnotationError, parse_behaviour_map, read_annotations
+from .annotations import ANNOTATION_SUFFIXES, AnnotationError, parse_behaviour_map, parse_pairs, read_annotations
 from .outputs import sha256_file
 from .protocols import PROTOCOLS
 
@@ -179,7 +179,7 @@ def validate(
     try:
         behaviour_map = parse_behaviour_map(map) if map else {}
         win = parse_window(window)
-        animal_map = _parse_pairs(subject_map, "--subject-map")
+        animal_map = parse_pairs(subject_map, "--subject-map entry", "name=id")
         inputs = {"auto": auto, "human": human}
         if human2 is not None:
             inputs["human2"] = human2
@@ -243,15 +243,3 @@ def validate(
                 markup=False,
             )
     console.print(f"wrote agreement.csv, per_animal.csv, agreement.png, validate_params.json to {out}", markup=False)
-
-
-def _parse_pairs(text: str, option: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for part in re.split(r"[,;]", text or ""):
-        if not part.strip():
-            continue
-        m = re.match(r"^\s*(.+?)\s*[=:]\s*(.+?)\s*$", part)
-        if not m:
-            raise ValueError(f"{option} entry {part.strip()!r} is not of the form name=id")
-        pairs[m.group(1)] = m.group(2)
-    return pairs
