@@ -792,10 +792,43 @@ def _as_totals(table: pd.DataFrame, window: Window, labels: LabelsArg, name: str
     return totals
 
 
+def videos_by_animal(totals: pd.DataFrame, other: pd.DataFrame, names: tuple[str, str]) -> pd.DataFrame:
+    """Totals whose sheet names no video (``video`` "") given the video of the same animal id in ``other``.
+
+    Parameters
+    ----------
+    totals : DataFrame
+        Per-animal totals (``video, animal, ...``).
+    other : DataFrame
+        The table they are compared with (``video, animal``, per second or per animal).
+    names : (str, str)
+        Names of ``totals`` and ``other`` in messages.
+
+    Returns
+    -------
+    DataFrame
+        ``totals`` unchanged when it names videos; else with each animal's video from ``other``
+        ("" for an animal ``other`` lacks). An id found in several videos of ``other`` is an error.
+    """
+    if (totals["video"].astype(str) != "").any() or other.empty:
+        return totals
+    where = other[["video", "animal"]].astype(str).assign(video=lambda d: d["video"].map(_basename)).drop_duplicates()
+    repeated = where[where["animal"].duplicated(keep=False)]
+    if len(repeated):
+        animal = repeated["animal"].iloc[0]
+        videos = ", ".join(sorted(repeated.loc[repeated["animal"] == animal, "video"]))
+        raise ValueError(
+            f"{names[0]} names no video, so animals are matched by id, but {names[1]} has animal '{animal}' in several videos "
+            f"({videos}); add a video column to {names[0]}"
+        )
+    return totals.assign(video=totals["animal"].astype(str).map(where.set_index("animal")["video"]).fillna(""))
+
+
 def _compare_totals(a: pd.DataFrame, b: pd.DataFrame, window: Window, labels: LabelsArg, names: tuple[str, str]) -> AgreementReport:
     """:func:`compare` where either table holds per-animal totals."""
     window = window or next((t.attrs["window_s"] for t in (a, b) if t.attrs.get("window_s") is not None), None)
     ta, tb = (_as_totals(t, window, labels, n) for t, n in ((a, names[0]), (b, names[1])))
+    ta, tb = videos_by_animal(ta, tb, names), videos_by_animal(tb, ta, names[::-1])
     wanted = [("immobility", "s"), *OTHER_MEASURES]
     if isinstance(labels, str):
         wanted = wanted[:2]  # immobility seconds and latency: what a 2-class comparison has

@@ -176,6 +176,14 @@ def _load_table(path: Union[str, Path]) -> _Table:
                     best = (n_known, delimiter, i, rows)
                 break
     if best is None:
+        # A short hand-made sheet of totals: "animal" and a measure are header enough.
+        for delimiter in ("\t", ",", ";"):
+            rows = _split_rows(text, delimiter)
+            header = {c.casefold() for c in rows[0][1]} if rows else set()
+            if "animal" in header and header & set(PER_ANIMAL_MEASURES):
+                best = (2, delimiter, 0, rows)
+                break
+    if best is None:
         raise AnnotationError(
             f"{name}, line 1: no header row found; expected a BORIS export (columns 'Behavior', "
             "'Behavior type', 'Time', ...), a per-second table (columns video, animal, second, label) "
@@ -898,7 +906,8 @@ def read_per_animal(path: Union[str, Path]) -> pd.DataFrame:
     ----------
     path : str or Path
         CSV or TSV file with ``video``, ``animal`` and one or more of
-        :data:`PER_ANIMAL_MEASURES` (e.g. ``immobility_s``); other columns are ignored. Seconds
+        :data:`PER_ANIMAL_MEASURES` (e.g. ``immobility_s``); other columns are ignored. Without
+        a ``video`` column, animals are matched by their id alone (``video`` is ""). Seconds
         may be written ``m:ss``; an empty cell is a measure not taken (latency of an animal
         never immobile). ``window_start_s`` and ``window_end_s``, when present, must be the
         same in every row: they are the seconds the totals cover.
@@ -928,7 +937,7 @@ def _measure_value(text: str, column: str, where: str) -> float:
 
 
 def _read_per_animal_table(table: _Table) -> pd.DataFrame:
-    _require(table, "table of per-animal totals", [("video",), ("animal",)])
+    _require(table, "table of per-animal totals", [("animal",)])
     measures = [c for c in PER_ANIMAL_MEASURES if table.has(c)]
     window_columns = ("window_start_s", "window_end_s")
     records: list[dict] = []
@@ -937,10 +946,11 @@ def _read_per_animal_table(table: _Table) -> pd.DataFrame:
     for line, cells in table.rows:
         where = f"{table.name}, line {line}"
         video, animal = _media_basename(table.get(cells, "video")), table.get(cells, "animal")
-        if not video or not animal:
+        if not animal or (table.has("video") and not video):
             raise AnnotationError(f"{where}: missing video or animal")
         if (video, animal) in seen:
-            raise AnnotationError(f"{where}: animal '{animal}' of video '{video}' is already on line {seen[video, animal]}")
+            of_video = f" of video '{video}'" if video else ""
+            raise AnnotationError(f"{where}: animal '{animal}'{of_video} is already on line {seen[video, animal]}")
         seen[video, animal] = line
         if all(table.has(c) for c in window_columns):
             start_s, end_s = (_parse_seconds(table.get(cells, c), where, c) for c in window_columns)

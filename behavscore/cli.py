@@ -344,7 +344,7 @@ def fit_threshold_cmd(
     """Fit the immobility threshold to hand-scored seconds (as DBscorer does with 3–4 videos) or to stopwatch totals."""
     import pandas as pd
 
-    from .agreement import is_per_second
+    from .agreement import is_per_second, videos_by_animal
     from .annotations import parse_behaviour_map, read_annotations
     from .cli_validate import parse_window
     from .summary import in_window_mask
@@ -374,6 +374,7 @@ def fit_threshold_cmd(
             raise ValueError(f"{annotations.name} holds per-animal totals: give --window, the seconds they cover (e.g. 120-360 or fst)")
         if "immobility_s" not in totals.columns:
             raise ValueError(f"{annotations.name}: a threshold is fitted to immobility_s, which this table lacks")
+        totals = videos_by_animal(totals, auto, (annotations.name, seconds_csv.name))
         motion, hand, left_out = motion_for_totals(auto, totals, span)
         if not motion and not left_out:
             raise ValueError(f"no animal of {annotations.name} is in {seconds_csv.name} (videos are matched by file name, animals by name)")

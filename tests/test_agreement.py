@@ -400,3 +400,15 @@ def test_the_report_gives_the_icc_of_immobility_and_of_every_other_measure():
     assert row["icc"] == pytest.approx(icc_agreement(np.array([[5, 4], [2, 3], [8, 7], [0, 0]])).iloc[0]["icc"])
     assert row["icc_swimming"] == pytest.approx(icc_agreement(np.array([[3, 4], [5, 4], [1, 2], [5, 6]])).iloc[0]["icc"])
     assert "ICC(A,1)" in str(rep)
+
+
+def test_a_sheet_without_videos_is_matched_by_animal_id_where_ids_are_unique():
+    a = pd.concat([_table("v1.mp4", "m1", ["immobile"] * 6 + ["mobile"] * 4), _table("v2.mp4", "m2", ["immobile"] * 3 + ["mobile"] * 7),
+                   _table("v2.mp4", "m3", ["mobile"] * 10)], ignore_index=True)
+    sheet = pd.DataFrame({"video": "", "animal": ["m1", "m2", "m3"], "immobility_s": [5.0, 3.0, 1.0]})
+    rep = compare(a, sheet, window=(0, 10))
+    assert rep.per_animal[["video", "animal", "immobility_a_s", "immobility_b_s"]].values.tolist() == [
+        ["v1.mp4", "m1", 6, 5.0], ["v2.mp4", "m2", 3, 3.0], ["v2.mp4", "m3", 0, 1.0]]
+    twice = pd.concat([a, _table("v3.mp4", "m1", ["mobile"] * 10)], ignore_index=True)
+    with pytest.raises(ValueError, match=r"human names no video.*animal 'm1' in several videos \(v1.mp4, v3.mp4\)"):
+        compare(twice, sheet, window=(0, 10))

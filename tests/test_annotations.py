@@ -623,3 +623,14 @@ def test_a_folder_mixing_seconds_and_totals_or_holding_nothing_is_refused(tmp_pa
     (folder / "more.csv").write_text("video,animal,immobility_s\nv.mp4,m1,90\n")
     both = read_annotations(folder)
     assert both["animal"].tolist() == ["m1", "m2"] and both.attrs["window_s"] is None
+
+
+def test_a_sheet_of_animal_ids_and_times_needs_no_video_column(tmp_path):
+    path = tmp_path / "stopwatch.csv"
+    path.write_text("animal,immobility_s\nm1,171.5\nm2,2:35\n")
+    table = read_annotations(path)
+    assert table.attrs["format"] == "per_animal" and table["video"].tolist() == ["", ""]
+    assert table["immobility_s"].tolist() == [171.5, 155.0]
+    path.write_text("animal,immobility_s\nm1,171.5\nm1,155\n")
+    with pytest.raises(AnnotationError, match="stopwatch.csv, line 3: animal 'm1' is already on line 2"):
+        read_annotations(path)

@@ -128,6 +128,10 @@ def test_fit_threshold_to_stopwatch_totals_scores_other_animals_close_to_truth(t
     assert r.exit_code == 0, r.output
     assert "RMS of the hand totals" in r.output and "on 3 animals" in r.output
     threshold = float(r.output.split("threshold ")[1].split(" %")[0])
+    # a sheet of animal ids and times without the video: matched by id, the same threshold
+    totals[fitted_on].drop(columns="video").to_csv(tmp_path / "ids.csv", index=False)
+    r_ids = runner.invoke(app, ["fit-threshold", seconds_csv, str(tmp_path / "ids.csv"), "--window", "0:40"])
+    assert r_ids.exit_code == 0 and float(r_ids.output.split("threshold ")[1].split(" %")[0]) == threshold, r_ids.output
     seconds = pd.read_csv(seconds_csv).query("second < 40")
     scored = seconds.assign(immobile=seconds["motion"] < threshold).groupby("animal")["immobile"].sum()
     held_out = totals[~fitted_on].set_index("animal")["immobility_s"]
