@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from .agreement import AgreementReport, agreement_figure, compare
+from .cohort_stats import default_group_columns
+from .group_agreement import conclusion_lines, group_conclusions
 from .annotations import ANNOTATION_SUFFIXES, AnnotationError, parse_behaviour_map, parse_pairs, read_annotations
 from .outputs import sha256_file
 from .protocols import PROTOCOLS
@@ -146,6 +148,46 @@ def machine_next_to_raters(summary: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _scorer_values(reports: list[AgreementReport]) -> dict[str, pd.DataFrame]:
+    """Immobility per animal of every scorer (``auto``, ``human``, ``human2``) as its comparisons with auto gave it."""
+    values: dict[str, pd.DataFrame] = {}
+    for rep in reports:
+        for side, name in (("a", rep.name_a), ("b", rep.name_b)):
+            if name not in values:
+                values[name] = rep.per_animal[["video", "animal", f"immobility_{side}_s"]].rename(columns={f"immobility_{side}_s": "immobility_s"})
+    return values
+
+
+def _cohort_groups(path: Path, groups: str) -> tuple[pd.DataFrame, list[str]]:
+    """The cohort table's ``video`` (file name), ``animal`` and group columns."""
+    if not path.is_file():
+        raise ValueError(f"{path.name}: file not found (--cohort)")
+    table = pd.read_csv(path, sep=None, engine="python", dtype={"animal": str})
+    columns = [c.strip() for c in groups.split(",") if c.strip()] or default_group_columns(table)
+    missing = [c for c in ("video", "animal", *columns) if c not in table.columns]
+    if missing or not columns:
+        raise ValueError(f"{path.name}: needs columns video, animal and the group column(s) "
+                         f"({', '.join(missing) or 'give them with --groups'} missing); found {', '.join(table.columns)}")
+    return table.assign(video=table["video"].astype(str).map(lambda v: re.split(r"[\\/]", v)[-1])), columns
+
+
+def _groups_table(conclusions: pd.DataFrame) -> Table:
+    sources = list(dict.fromkeys(conclusions["source"]))
+    table = Table(title="Immobility by group (s): mean ± SEM, and the difference from the reference (Dunnett p)")
+    table.add_column("group")
+    for s in sources:
+        table.add_column(f"{s}: mean", justify="right")
+        table.add_column(f"{s}: difference", justify="right")
+    for group, rows in conclusions.groupby("group", sort=False):
+        cells = []
+        for s in sources:
+            r = rows[rows["source"] == s].iloc[0]
+            cells.append(f"{_num(r['mean'], 1)} ± {_num(r['sem'], 1)}")
+            cells.append(f"{r['difference']:+.1f} (p {r['p_value']:.2g})" if pd.notna(r["p_value"]) else "reference")
+        table.add_row(str(group), *cells)
+    return table
+
+
 def validate(
     auto: Annotated[Path, typer.Argument(help="Automatic per-second labels (seconds.csv), per-animal totals (summary.csv) or any supported table.")],
     human: Annotated[Path, typer.Argument(help="Hand annotations: BORIS tabular or aggregated export, per-second CSV, or per-animal totals (stopwatch seconds, time-sampling counts); or a folder of such files (BORIS writes one per observation).")],
@@ -168,6 +210,13 @@ def validate(
     subject_map: Annotated[
         str, typer.Option("--subject-map", help='BORIS subject names to animal ids, e.g. "Mouse 1=m01,Mouse 2=m02".')
     ] = "",
+    cohort: Annotated[
+        Optional[Path], typer.Option("--cohort", help="Cohort table with each animal's group (video, animal, treatment ...): compares group conclusions.")
+    ] = None,
+    groups: Annotated[
+        str, typer.Option("--groups", help="Group column(s) of the cohort table, comma-separated (default: treatment and dose columns).")
+    ] = "",
+    reference: Annotated[str, typer.Option("--reference", help="Reference group (default: vehicle, saline, control or dose 0).")] = "",
 ) -> None:
     """Compare automatic scores with hand annotations (and a second rater) second by second and per animal.
 
@@ -209,6 +258,10 @@ def validate(
         first = ["comparison", "a", "b"]
         per_animal[first + [c for c in per_animal.columns if c not in first]].to_csv(out / "per_animal.csv", index=False)
         agreement_figure(reports, out / "agreement.png")
+        conclusions = None
+        if cohort is not None:
+            conclusions = group_conclusions(_scorer_values(reports), *_cohort_groups(cohort, groups), reference or None)
+            conclusions.to_csv(out / "groups.csv", index=False)
         params = {
             "command": "validate",
             "behavscore_version": _package_version(),
@@ -218,6 +271,8 @@ def validate(
             "window_s": list(win) if win else None,
             "labels": labels or None,
             "default_label": default_label,
+            "cohort": None if cohort is None else {"file": cohort.name, "sha256": sha256_file(cohort), "groups": groups or None,
+                                                   "reference": reference or None},
         }
         (out / "validate_params.json").write_text(json.dumps(params, indent=2) + "\n")
     except (AnnotationError, ValueError, OSError) as exc:
@@ -227,6 +282,10 @@ def validate(
     console.print(_results_table(reports))
     for line in machine_next_to_raters(pd.concat([r.summary() for r in reports], ignore_index=True)):
         console.print(line, markup=False)
+    if conclusions is not None:
+        console.print(_groups_table(conclusions))
+        for line in conclusion_lines(conclusions):
+            console.print(line, markup=False)
     for name, df in tables.items():
         n_unlabelled = int(df.attrs.get("unlabelled_seconds", 0) or 0)
         if n_unlabelled:
@@ -242,4 +301,5 @@ def validate(
                 f"note: {rep.comparison}: animal '{rec.animal}' of video '{rec.video}' not compared: {rec.reason}",
                 markup=False,
             )
-    console.print(f"wrote agreement.csv, per_animal.csv, agreement.png, validate_params.json to {out}", markup=False)
+    written = "agreement.csv, per_animal.csv, agreement.png, " + ("groups.csv, " if conclusions is not None else "")
+    console.print(f"wrote {written}validate_params.json to {out}", markup=False)

@@ -246,3 +246,23 @@ def test_validate_reads_a_folder_of_exports_as_it_reads_the_file(files, tmp_path
     pd.testing.assert_frame_equal(pd.read_csv(outs["file"] / "per_animal.csv"), pd.read_csv(outs["folder"] / "per_animal.csv"))
     params = json.loads((outs["folder"] / "validate_params.json").read_text())["inputs"]["human"]
     assert list(params["sha256"]) == [human.name] and params["format"] == "folder of 1 file (boris_events)"
+
+
+def test_validate_with_a_cohort_sets_the_group_conclusions_side_by_side(files, tmp_path):
+    auto, human, human2 = files
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text("video,animal,treatment\nC:/videos/fst_01.mp4,m1,vehicle\nC:/videos/fst_01.mp4,m2,vehicle\nC:/videos/fst_01.mp4,m3,drug\n")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["validate", str(auto), str(human), "--human2", str(human2), "--map", "Immobility=immobile",
+                                 "--cohort", str(cohort), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    groups = pd.read_csv(out / "groups.csv").set_index(["source", "group"])
+    # immobility (s): auto 12, 8 | 15; human 11, 9 | 15; human2 12, 7 | 14 (see the fixture)
+    assert groups.loc[("auto", "vehicle"), "mean"] == 10 and groups.loc[("human", "vehicle"), "mean"] == 10
+    assert groups.loc[("human2", "vehicle"), "mean"] == 9.5 and groups.loc[("human2", "drug"), "mean"] == 14
+    assert groups.loc[("auto", "drug"), "difference"] == 5 and groups.loc[("human2", "drug"), "difference"] == 4.5
+    assert "Immobility by group" in result.output
+    assert json.loads((out / "validate_params.json").read_text())["cohort"]["file"] == "cohort.csv"
+    missing = runner.invoke(app, ["validate", str(auto), str(human), "--map", "Immobility=immobile", "--cohort", str(cohort),
+                                  "--groups", "dose", "--out", str(out)])
+    assert missing.exit_code == 2 and "cohort.csv: needs columns video, animal and the group column(s) (dose missing)" in " ".join(missing.output.split())
