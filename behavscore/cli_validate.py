@@ -159,7 +159,7 @@ def _scorer_values(reports: list[AgreementReport]) -> dict[str, pd.DataFrame]:
 
 
 def _cohort_groups(path: Path, groups: str) -> tuple[pd.DataFrame, list[str]]:
-    """The cohort table's ``video`` (file name), ``animal`` and group columns."""
+    """The cohort table and its group columns (given, or found as ``behavscore batch`` finds them)."""
     if not path.is_file():
         raise ValueError(f"{path.name}: file not found (--cohort)")
     table = pd.read_csv(path, sep=None, engine="python", dtype={"animal": str})
@@ -168,7 +168,7 @@ def _cohort_groups(path: Path, groups: str) -> tuple[pd.DataFrame, list[str]]:
     if missing or not columns:
         raise ValueError(f"{path.name}: needs columns video, animal and the group column(s) "
                          f"({', '.join(missing) or 'give them with --groups'} missing); found {', '.join(table.columns)}")
-    return table.assign(video=table["video"].astype(str).map(lambda v: re.split(r"[\\/]", v)[-1])), columns
+    return table, columns
 
 
 def _groups_table(conclusions: pd.DataFrame) -> Table:

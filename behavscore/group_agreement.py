@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -26,7 +27,7 @@ def group_conclusions(
     values : mapping of str to DataFrame
         Scorer name (``auto``, ``human`` ...) -> ``video, animal`` and ``outcome`` per animal.
     cohort : DataFrame
-        ``video`` (file name), ``animal`` and the group columns.
+        ``video`` (matched by file name: folders are dropped), ``animal`` and the group columns.
     groups : sequence of str
         Columns defining the groups (e.g. ``["treatment", "dose_mg_kg"]``).
     reference : str, optional
@@ -43,7 +44,8 @@ def group_conclusions(
         those with a value from every scorer and a group.
     """
     keys = ["video", "animal"]
-    meta = cohort[[*keys, *groups]].drop_duplicates(keys)
+    meta = cohort[[*keys, *groups]].astype({"video": str, "animal": str})
+    meta = meta.assign(video=meta["video"].map(lambda v: re.split(r"[\\/]", v)[-1])).drop_duplicates(keys)
     joined = meta
     for name, table in values.items():
         joined = joined.merge(table[[*keys, outcome]].rename(columns={outcome: name}), on=keys, how="inner")
