@@ -159,18 +159,37 @@ def _split_rows(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
     return rows
 
 
-def _load_table(path: Union[str, Path]) -> _Table:
-    """Read a CSV/TSV/semicolon file and find its header row by known column names."""
+def parse_column_map(text: str) -> dict[str, str]:
+    """Parse ``--columns "Immobility time (s)=immobility_s,Animal ID=animal"``: a file's column
+    names (any case) -> the names read here (``video``, ``animal``, ``second``, ``label`` or one of
+    :data:`PER_ANIMAL_MEASURES`)."""
+    targets = ("video", "animal", "second", "label", *PER_ANIMAL_MEASURES)
+    mapping = {}
+    for theirs, ours in parse_pairs(text, "--columns entry", "Their column=our_name").items():
+        if ours.casefold() not in targets:
+            raise ValueError(f"--columns entry '{theirs}={ours}': {ours!r} is not one of {', '.join(targets)}")
+        mapping[theirs.casefold()] = ours.casefold()
+    return mapping
+
+
+def _load_table(path: Union[str, Path], column_map: Optional[Mapping[str, str]] = None) -> _Table:
+    """Read a CSV/TSV/semicolon file and find its header row by known column names (after
+    renaming a file's own names with ``column_map``, case-folded name -> ours)."""
     path = Path(path)
     name = path.name
     text = _read_text(path)
     if not text.strip():
         raise AnnotationError(f"{name}, line 1: file is empty")
+    renames = {k.casefold(): v for k, v in (column_map or {}).items()}
+
+    def _renamed(cells: list[str]) -> list[str]:
+        return [renames.get(c.casefold(), c) for c in cells]
+
     best: Optional[tuple[int, str, int, list[tuple[int, list[str]]]]] = None
     for delimiter in ("\t", ",", ";"):
         rows = _split_rows(text, delimiter)
         for i, (_, cells) in enumerate(rows):
-            n_known = sum(1 for c in cells if c.casefold() in _KNOWN_COLUMNS)
+            n_known = sum(1 for c in _renamed(cells) if c.casefold() in _KNOWN_COLUMNS)
             if n_known >= 3:
                 if best is None or n_known > best[0]:
                     best = (n_known, delimiter, i, rows)
@@ -179,7 +198,7 @@ def _load_table(path: Union[str, Path]) -> _Table:
         # A short hand-made sheet of totals: "animal" and a measure are header enough.
         for delimiter in ("\t", ",", ";"):
             rows = _split_rows(text, delimiter)
-            header = {c.casefold() for c in rows[0][1]} if rows else set()
+            header = {c.casefold() for c in _renamed(rows[0][1])} if rows else set()
             if "animal" in header and header & set(PER_ANIMAL_MEASURES):
                 best = (2, delimiter, 0, rows)
                 break
@@ -190,7 +209,7 @@ def _load_table(path: Union[str, Path]) -> _Table:
             f"or per-animal totals (columns video, animal and any of {', '.join(PER_ANIMAL_MEASURES)})"
         )
     _, delimiter, i, rows = best
-    header_line, header = rows[i]
+    header_line, header = rows[i][0], _renamed(rows[i][1])
     columns: dict[str, int] = {}
     for idx, col in enumerate(header):
         columns.setdefault(col.casefold(), idx)
@@ -864,6 +883,7 @@ def read_annotations(
     duration_s: DurationArg = None,
     default_animal: Optional[str] = None,
     animal_map: Optional[Mapping[str, str]] = None,
+    column_map: Optional[Mapping[str, str]] = None,
 ) -> pd.DataFrame:
     """Read any supported annotation file into a per-second label table.
 
@@ -877,6 +897,9 @@ def read_annotations(
     behaviour_map, default_label, duration_s, default_animal, animal_map
         As in :func:`read_boris_events` (only ``behaviour_map`` and ``duration_s`` apply to
         per-second tables).
+    column_map : mapping of str to str, optional
+        A file's own column names -> ours (:func:`parse_column_map`), e.g. another program's
+        export of per-animal totals.
 
     Returns
     -------
@@ -887,8 +910,8 @@ def read_annotations(
         "per_animal"``.
     """
     if Path(path).is_dir():
-        return _read_folder(Path(path), behaviour_map, default_label, duration_s, default_animal, animal_map)
-    table = _load_table(path)
+        return _read_folder(Path(path), behaviour_map, default_label, duration_s, default_animal, animal_map, column_map)
+    table = _load_table(path, column_map)
     fmt = _detect_format(table)
     if fmt == "per_animal":
         return _read_per_animal_table(table)
@@ -899,7 +922,7 @@ def read_annotations(
     return _read_per_second_table(table, behaviour_map, duration_s)
 
 
-def read_per_animal(path: Union[str, Path]) -> pd.DataFrame:
+def read_per_animal(path: Union[str, Path], column_map: Optional[Mapping[str, str]] = None) -> pd.DataFrame:
     """Read per-animal hand totals: a stopwatch sheet, a time-sampling tally or a ``summary.csv``.
 
     Parameters
@@ -911,6 +934,8 @@ def read_per_animal(path: Union[str, Path]) -> pd.DataFrame:
         may be written ``m:ss``; an empty cell is a measure not taken (latency of an animal
         never immobile). ``window_start_s`` and ``window_end_s``, when present, must be the
         same in every row: they are the seconds the totals cover.
+    column_map : mapping of str to str, optional
+        The file's own column names -> ours (:func:`parse_column_map`).
 
     Returns
     -------
@@ -919,7 +944,7 @@ def read_per_animal(path: Union[str, Path]) -> pd.DataFrame:
         sorted by video and animal; ``attrs["window_s"]`` is ``(start_s, end_s)`` or None and
         ``attrs["format"]`` is ``"per_animal"``.
     """
-    return _read_per_animal_table(_load_table(path))
+    return _read_per_animal_table(_load_table(path, column_map))
 
 
 def _measure_value(text: str, column: str, where: str) -> float:
@@ -972,12 +997,12 @@ def _read_per_animal_table(table: _Table) -> pd.DataFrame:
 ANNOTATION_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
-def _read_folder(folder: Path, behaviour_map, default_label, duration_s, default_animal, animal_map) -> pd.DataFrame:
+def _read_folder(folder: Path, behaviour_map, default_label, duration_s, default_animal, animal_map, column_map) -> pd.DataFrame:
     """Every annotation file of a folder, joined; a second (or an animal's totals) given by two files is an error."""
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.casefold() in ANNOTATION_SUFFIXES and not p.name.startswith("."))
     if not files:
         raise AnnotationError(f"{folder.name}: no annotation files ({', '.join(ANNOTATION_SUFFIXES)}) in this folder")
-    tables = [read_annotations(p, behaviour_map, default_label, duration_s, default_animal, animal_map) for p in files]
+    tables = [read_annotations(p, behaviour_map, default_label, duration_s, default_animal, animal_map, column_map) for p in files]
     kinds = {"per_animal" if t.attrs["format"] == "per_animal" else "per_second" for t in tables}
     if len(kinds) > 1:
         which = {k: next(p.name for p, t in zip(files, tables) if (t.attrs["format"] == "per_animal") == (k == "per_animal")) for k in kinds}

@@ -340,12 +340,13 @@ def fit_threshold_cmd(
     window: str = typer.Option(
         "", "--window", help="Seconds the hand scores cover, start-end (e.g. 120-360) or fst / tst; needed with per-animal totals."
     ),
+    columns: str = typer.Option("", "--columns", help='Column names of your sheet to ours, e.g. "Immobility time (s)=immobility_s".'),
 ) -> None:
     """Fit the immobility threshold to hand-scored seconds (as DBscorer does with 3–4 videos) or to stopwatch totals."""
     import pandas as pd
 
     from .agreement import is_per_second, videos_by_animal
-    from .annotations import parse_behaviour_map, read_annotations
+    from .annotations import parse_behaviour_map, parse_column_map, read_annotations
     from .cli_validate import parse_window
     from .summary import in_window_mask
     from .threshold import fit_threshold, fit_threshold_to_totals, motion_for_totals
@@ -355,7 +356,7 @@ def fit_threshold_cmd(
         auto = pd.read_csv(seconds_csv)
         if "motion" not in auto.columns:
             raise ValueError(f"{seconds_csv.name}: no motion column (use the seconds.csv that 'behavscore score' or 'batch' wrote)")
-        human = read_annotations(annotations, behaviour_map=parse_behaviour_map(map) if map else None)
+        human = read_annotations(annotations, behaviour_map=parse_behaviour_map(map) if map else None, column_map=parse_column_map(columns))
         auto["video"] = auto["video"].map(lambda v: Path(str(v)).name)
         auto["animal"] = auto["animal"].astype(str)
         if not is_per_second(human):

@@ -16,7 +16,7 @@ from rich.table import Table
 from .agreement import AgreementReport, agreement_figure, compare
 from .cohort_stats import default_group_columns
 from .group_agreement import conclusion_lines, group_conclusions
-from .annotations import ANNOTATION_SUFFIXES, AnnotationError, parse_behaviour_map, parse_pairs, read_annotations
+from .annotations import ANNOTATION_SUFFIXES, AnnotationError, parse_behaviour_map, parse_column_map, parse_pairs, read_annotations
 from .outputs import sha256_file
 from .protocols import PROTOCOLS
 
@@ -210,6 +210,9 @@ def validate(
     subject_map: Annotated[
         str, typer.Option("--subject-map", help='BORIS subject names to animal ids, e.g. "Mouse 1=m01,Mouse 2=m02".')
     ] = "",
+    columns: Annotated[
+        str, typer.Option("--columns", help='Column names of your files to ours, e.g. "Immobility time (s)=immobility_s,Animal ID=animal".')
+    ] = "",
     cohort: Annotated[
         Optional[Path], typer.Option("--cohort", help="Cohort table with each animal's group (video, animal, treatment ...): compares group conclusions.")
     ] = None,
@@ -229,6 +232,7 @@ def validate(
         behaviour_map = parse_behaviour_map(map) if map else {}
         win = parse_window(window)
         animal_map = parse_pairs(subject_map, "--subject-map entry", "name=id")
+        column_map = parse_column_map(columns)
         inputs = {"auto": auto, "human": human}
         if human2 is not None:
             inputs["human2"] = human2
@@ -237,7 +241,7 @@ def validate(
             if not path.exists():
                 raise AnnotationError(f"{path.name}: file not found ({name})")
             tables[name] = read_annotations(
-                path, behaviour_map=behaviour_map, default_label=default_label, animal_map=animal_map
+                path, behaviour_map=behaviour_map, default_label=default_label, animal_map=animal_map, column_map=column_map
             )
         pairs = [("auto", "human")]
         if "human2" in tables:
@@ -268,6 +272,7 @@ def validate(
             "inputs": {k: {"file": p.name, "sha256": _sha256(p), "format": tables[k].attrs.get("format")} for k, p in inputs.items()},
             "map": behaviour_map,
             "subject_map": animal_map,
+            "columns": column_map,
             "window_s": list(win) if win else None,
             "labels": labels or None,
             "default_label": default_label,

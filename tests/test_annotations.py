@@ -15,6 +15,7 @@ from behavscore.annotations import (
     intervals_to_seconds,
     n_complete_seconds,
     parse_behaviour_map,
+    parse_column_map,
     read_annotations,
     read_boris_aggregated,
     read_boris_events,
@@ -634,3 +635,18 @@ def test_a_sheet_of_animal_ids_and_times_needs_no_video_column(tmp_path):
     path.write_text("animal,immobility_s\nm1,171.5\nm1,155\n")
     with pytest.raises(AnnotationError, match="stopwatch.csv, line 3: animal 'm1' is already on line 2"):
         read_annotations(path)
+
+
+def test_another_programs_export_is_read_with_its_column_names_mapped(tmp_path):
+    # e.g. a per-animal results export of a commercial tracker, as it comes
+    path = tmp_path / "export.csv"
+    path.write_text("Test,Animal ID,Treatment,Immobility time (s),Latency to immobility (s)\n"
+                    "1,m1,vehicle,160.2,35.1\n2,m2,drug,98.4,80.0\n")
+    with pytest.raises(AnnotationError, match="no header row found"):
+        read_annotations(path)
+    mapping = parse_column_map("Animal ID=animal, immobility time (s)=immobility_s; Latency to immobility (s)=latency_s")
+    table = read_annotations(path, column_map=mapping)
+    assert table.attrs["format"] == "per_animal"
+    assert table[["animal", "immobility_s", "latency_s"]].values.tolist() == [["m1", 160.2, 35.1], ["m2", 98.4, 80.0]]
+    with pytest.raises(ValueError, match="'Time=immobile_time': 'immobile_time' is not one of"):
+        parse_column_map("Time=immobile_time")
