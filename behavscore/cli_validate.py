@@ -106,13 +106,13 @@ def _results_table(reports: list[AgreementReport]) -> Table:
     return table
 
 
-#: Headline measures set beside the raters' agreement: (column, name, whether larger is better,
-#: how it is computed from the agreement.csv row).
+#: Headline measures set beside the raters' agreement: (name, whether larger is better, its
+#: value from an agreement.csv row).
 _HEADLINES = (
-    ("kappa", "kappa", True, lambda r: r["kappa"]),
-    ("pearson_r", "immobility r", True, lambda r: r["pearson_r"]),
-    ("icc", "immobility ICC(A,1)", True, lambda r: r.get("icc", math.nan)),
-    ("loa_width_s", "limits of agreement, width (s)", False, lambda r: r["loa_high_s"] - r["loa_low_s"]),
+    ("kappa", True, lambda r: r["kappa"]),
+    ("immobility r", True, lambda r: r["pearson_r"]),
+    ("immobility ICC(A,1)", True, lambda r: r.get("icc", math.nan)),
+    ("limits of agreement, width (s)", False, lambda r: r["loa_high_s"] - r["loa_low_s"]),
 )
 
 
@@ -128,7 +128,7 @@ def machine_next_to_raters(summary: pd.DataFrame) -> list[str]:
     Returns
     -------
     list of str
-        One line per headline measure both sides have (kappa, r, width of the limits of
+        One line per headline measure both sides have (kappa, r, ICC, width of the limits of
         agreement): the machine's value with each rater, the raters' with each other, and
         whether the machine does as well with both raters, with one, or with neither.
     """
@@ -137,7 +137,7 @@ def machine_next_to_raters(summary: pd.DataFrame) -> list[str]:
     if not all(w in rows.index for w in wanted):
         return []
     lines = []
-    for _, name, larger_is_better, value in _HEADLINES:
+    for name, larger_is_better, value in _HEADLINES:
         machine = [float(value(rows.loc[w])) for w in wanted[:2]]
         raters = float(value(rows.loc[wanted[2]]))
         if not all(math.isfinite(v) for v in (*machine, raters)):
