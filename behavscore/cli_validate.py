@@ -243,6 +243,7 @@ def validate(
             tables[name] = read_annotations(
                 path, behaviour_map=behaviour_map, default_label=default_label, animal_map=animal_map, column_map=column_map
             )
+        grouping = _cohort_groups(cohort, groups) if cohort is not None else None
         pairs = [("auto", "human")]
         if "human2" in tables:
             pairs += [("auto", "human2"), ("human", "human2")]
@@ -254,6 +255,7 @@ def validate(
                 )
             except ValueError as exc:
                 raise ValueError(f"comparing {inputs[a].name} ({a}) with {inputs[b].name} ({b}): {exc}") from None
+        conclusions = group_conclusions(_scorer_values(reports), *grouping, reference or None) if grouping is not None else None
         out.mkdir(parents=True, exist_ok=True)
         pd.concat([r.summary() for r in reports], ignore_index=True).to_csv(out / "agreement.csv", index=False)
         per_animal = pd.concat(
@@ -262,9 +264,7 @@ def validate(
         first = ["comparison", "a", "b"]
         per_animal[first + [c for c in per_animal.columns if c not in first]].to_csv(out / "per_animal.csv", index=False)
         agreement_figure(reports, out / "agreement.png")
-        conclusions = None
-        if cohort is not None:
-            conclusions = group_conclusions(_scorer_values(reports), *_cohort_groups(cohort, groups), reference or None)
+        if conclusions is not None:
             conclusions.to_csv(out / "groups.csv", index=False)
         params = {
             "command": "validate",

@@ -264,5 +264,6 @@ def test_validate_with_a_cohort_sets_the_group_conclusions_side_by_side(files, t
     assert "Immobility by group" in result.output
     assert json.loads((out / "validate_params.json").read_text())["cohort"]["file"] == "cohort.csv"
     missing = runner.invoke(app, ["validate", str(auto), str(human), "--map", "Immobility=immobile", "--cohort", str(cohort),
-                                  "--groups", "dose", "--out", str(out)])
+                                  "--groups", "dose", "--out", str(tmp_path / "not_written")])
     assert missing.exit_code == 2 and "cohort.csv: needs columns video, animal and the group column(s) (dose missing)" in " ".join(missing.output.split())
+    assert not (tmp_path / "not_written").exists()  # refused before anything is written
