@@ -839,7 +839,11 @@ def _compare_totals(a: pd.DataFrame, b: pd.DataFrame, window: Window, labels: La
             f"{names[1]} ({', '.join(c for c in tb.columns if c in PER_ANIMAL_MEASURES) or 'no measure'}) have no measure in common"
         )
     unmatched = _unmatched_animals(ta, tb, names)
-    partial = pd.DataFrame(ta.attrs.get("partial", []) + tb.attrs.get("partial", []), columns=unmatched.columns)
+    cols = [totals_column(*m) for m in measures]
+    # An animal without any value (a summary row of a video that failed) is not compared.
+    empty = [(v, an, n, f"{n} has no value for it") for t, n in ((ta, names[0]), (tb, names[1]))
+             for v, an in t.loc[t[cols].isna().all(axis=1), ["video", "animal"]].itertuples(index=False)]
+    partial = pd.DataFrame(ta.attrs.get("partial", []) + tb.attrs.get("partial", []) + empty, columns=unmatched.columns)
     if len(partial):
         listed = pd.MultiIndex.from_frame(partial[["video", "animal"]])
         ta, tb = (t[~pd.MultiIndex.from_frame(t[["video", "animal"]]).isin(listed)] for t in (ta, tb))

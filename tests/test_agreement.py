@@ -412,3 +412,11 @@ def test_a_sheet_without_videos_is_matched_by_animal_id_where_ids_are_unique():
     twice = pd.concat([a, _table("v3.mp4", "m1", ["mobile"] * 10)], ignore_index=True)
     with pytest.raises(ValueError, match=r"human names no video.*animal 'm1' in several videos \(v1.mp4, v3.mp4\)"):
         compare(twice, sheet, window=(0, 10))
+
+
+def test_an_animal_without_any_value_in_a_summary_is_listed_not_compared():
+    summary = pd.DataFrame({"video": "v.mp4", "animal": ["m1", "m2", "m3", "m4"], "immobility_s": [100.0, np.nan, 80.0, 60.0]})
+    sheet = summary.assign(immobility_s=[98.0, 120.0, 83.0, 61.0])
+    rep = compare(summary, sheet, window=(120, 360))
+    assert rep.per_animal["animal"].tolist() == ["m1", "m3", "m4"] and int(rep.correlation.iloc[0]["n"]) == 3
+    assert rep.unmatched[["animal", "reason"]].values.tolist() == [["m2", "auto has no value for it"]]
