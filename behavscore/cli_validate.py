@@ -183,7 +183,11 @@ def _groups_table(conclusions: pd.DataFrame) -> Table:
         for s in sources:
             r = rows[rows["source"] == s].iloc[0]
             cells.append(f"{_num(r['mean'], 1)} ± {_num(r['sem'], 1)}")
-            cells.append(f"{r['difference']:+.1f} (p {r['p_value']:.2g})" if pd.notna(r["p_value"]) else "reference")
+            if r["group"] == r["reference"]:
+                cells.append("reference")
+            else:
+                p_text = f"p {r['p_value']:.2g}" if pd.notna(r["p_value"]) else f"no p, n {int(r['n'])}"
+                cells.append(f"{_num(r['difference'], 1)} ({p_text})")
         table.add_row(str(group), *cells)
     return table
 
