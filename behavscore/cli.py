@@ -381,8 +381,11 @@ def fit_threshold_cmd(
             raise ValueError(f"no animal of {annotations.name} is in {seconds_csv.name} (videos are matched by file name, animals by name)")
         for note in left_out:
             out_console.print(f"note: {note}", markup=False)
-        thr, rms_s, bias_s = fit_threshold_to_totals(motion, hand, min_bout_s)
-        return thr, f"immobility per animal within {rms_s:.1f} s RMS of the hand totals, bias {bias_s:+.1f} s, on {len(hand)} animals"
+        fit = fit_threshold_to_totals(motion, hand, min_bout_s)
+        return fit.threshold_pct, (
+            f"immobility per animal within {fit.rms_error_s:.1f} s RMS of the hand totals, bias {fit.bias_s:+.1f} s, "
+            f"on {len(hand)} animals; {fit.held_out_rms_error_s:.1f} s RMS for each animal left out of the fit"
+        )
 
     thr, how = _run(go)
     out_console.print(f"threshold {thr:.3g} % ({how})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -209,9 +210,18 @@ def fit_threshold(motion: np.ndarray, immobile: np.ndarray, min_bout_s: float = 
 MIN_ANIMALS_FOR_TOTALS = 3
 
 
+class TotalsFit(NamedTuple):
+    """A threshold fitted to hand totals (:func:`fit_threshold_to_totals`)."""
+
+    threshold_pct: float
+    rms_error_s: float
+    bias_s: float
+    held_out_rms_error_s: float
+
+
 def fit_threshold_to_totals(
     motion: "list[np.ndarray]", immobility_s: np.ndarray, min_bout_s: float = 1.0
-) -> tuple[float, float, float]:
+) -> TotalsFit:
     """Absolute threshold whose immobility per animal best matches hand totals (least squares).
 
     Parameters
@@ -225,10 +235,13 @@ def fit_threshold_to_totals(
 
     Returns
     -------
-    threshold_pct, rms_error_s, bias_s : float
-        The fitted threshold (geometric midpoint between neighbouring motion values; the middle
-        candidate where several fit equally well), and the root-mean-square and the mean of the
-        differences (scorer - hand) of immobility per animal it gives.
+    TotalsFit
+        ``threshold_pct``: the fitted threshold (geometric midpoint between neighbouring motion
+        values; the middle candidate where several fit equally well); ``rms_error_s`` and
+        ``bias_s``: the root-mean-square and the mean of the differences (scorer - hand) of
+        immobility per animal it gives; ``held_out_rms_error_s``: the same RMS with each animal
+        scored by the threshold fitted to the others (leave one animal out), the error to
+        expect on animals the fit has not seen.
 
     Notes
     -----
@@ -242,23 +255,42 @@ def fit_threshold_to_totals(
         raise ValueError(f"{len(series)} animals' motion but {hand.size} totals")
     if hand.size < MIN_ANIMALS_FOR_TOTALS or not np.isfinite(hand).all():
         raise ValueError(f"fitting a threshold to totals needs the immobility of at least {MIN_ANIMALS_FOR_TOTALS} animals")
+    min_len = int(np.ceil(min_bout_s))
+    threshold = _least_squares_threshold(series, hand, min_len)
+    diff = np.array([_immobile_s(m, threshold, min_len) for m in series]) - hand
+    # Each animal scored with the threshold fitted to the others: what a new animal may expect.
+    held_out = [
+        _immobile_s(series[j], _least_squares_threshold(series[:j] + series[j + 1 :], np.delete(hand, j), min_len), min_len) - hand[j]
+        for j in range(hand.size)
+    ]
+    return TotalsFit(threshold, float(np.sqrt(np.mean(diff**2))), float(diff.mean()), float(np.sqrt(np.mean(np.square(held_out)))))
+
+
+def _immobile_s(motion: np.ndarray, threshold: float, min_len: int) -> float:
+    """Seconds below the threshold in runs of at least ``min_len`` (NaN counts as mobile)."""
+    return float(drop_short_runs(motion < threshold, min_len).sum())
+
+
+def _least_squares_threshold(series: "list[np.ndarray]", hand: np.ndarray, min_len: int) -> float:
+    """The candidate threshold (midpoints of the motion values) whose totals are closest to ``hand``."""
     finite = np.concatenate([m[np.isfinite(m)] for m in series]) if series else np.zeros(0)
     values = np.unique(np.clip(finite, 1e-6, None))
     if values.size < 2:
         raise ValueError("fitting a threshold needs seconds with different motion")
     candidates = np.sqrt(values[:-1] * values[1:])
-    min_len = int(np.ceil(min_bout_s))
     called = np.empty((candidates.size, hand.size))
     for j, m in enumerate(series):
         if min_len <= 1:  # immobile seconds are those below the threshold: counted by sorting
             called[:, j] = np.searchsorted(np.sort(m[np.isfinite(m)]), candidates, side="left")
         else:
             called[:, j] = [drop_short_runs(m < t, min_len).sum() for t in candidates]
-    sse = ((called - hand) ** 2).sum(axis=1)
+    return float(candidates[_middle_best(((called - hand) ** 2).sum(axis=1))])
+
+
+def _middle_best(sse: np.ndarray) -> int:
+    """Index of the middle candidate among those with the least squared error."""
     best = np.flatnonzero(sse == sse.min())
-    k = int(best[len(best) // 2])
-    diff = called[k] - hand
-    return float(candidates[k]), float(np.sqrt(np.mean(diff**2))), float(diff.mean())
+    return int(best[len(best) // 2])
 
 
 def motion_for_totals(

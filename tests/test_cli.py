@@ -126,7 +126,7 @@ def test_fit_threshold_to_stopwatch_totals_scores_other_animals_close_to_truth(t
     assert r.exit_code == 2 and "give --window" in r.output
     r = runner.invoke(app, ["fit-threshold", seconds_csv, str(tmp_path / "stopwatch.csv"), "--window", "0:40"])
     assert r.exit_code == 0, r.output
-    assert "RMS of the hand totals" in r.output and "on 3 animals" in r.output
+    assert "RMS of the hand totals" in r.output and "on 3 animals" in r.output and "left out of the fit" in r.output
     threshold = float(r.output.split("threshold ")[1].split(" %")[0])
     # a sheet of animal ids and times without the video: matched by id, the same threshold
     totals[fitted_on].drop(columns="video").to_csv(tmp_path / "ids.csv", index=False)

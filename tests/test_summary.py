@@ -226,10 +226,25 @@ def test_fit_threshold_to_totals_recovers_the_rule_that_made_the_stopwatch_times
     motion = [np.exp(rng.normal(mu, 1.0, n)) for mu, n in zip((0.0, 0.5, 1.0, 1.5, 2.0, 0.8), (240, 120, 180, 240, 200, 150))]
     true_threshold = 3.0
     hand = np.array([_long_runs_below(m, true_threshold, min_bout_s) for m in motion], dtype=float)
-    fitted, rms_s, bias_s = fit_threshold_to_totals(motion, hand, min_bout_s)
-    assert rms_s == 0 and bias_s == 0
+    fitted, rms_s, bias_s, held_out_s = fit_threshold_to_totals(motion, hand, min_bout_s)
+    assert rms_s == 0 and bias_s == 0 and held_out_s >= 0
     assert [_long_runs_below(m, fitted, min_bout_s) for m in motion] == hand.tolist()
     assert fitted == pytest.approx(true_threshold, rel=0.05)
+
+
+def test_the_held_out_error_of_a_fit_to_totals_is_that_of_each_animal_fitted_without_it():
+    rng = np.random.default_rng(12)
+    motion = [np.exp(rng.normal(mu, 1.2, 120)) for mu in (0.3, 0.9, 1.4, 2.0)]
+    # each rater's total is off by a few seconds: no threshold reproduces them all
+    hand = np.array([_long_runs_below(m, 3.0, 1) for m in motion], dtype=float) + [4, -3, 5, -2]
+    fit = fit_threshold_to_totals(motion, hand)
+    errors = []
+    for j in range(4):
+        others = [i for i in range(4) if i != j]
+        alone = fit_threshold_to_totals([motion[i] for i in others], hand[others])
+        errors.append(_long_runs_below(motion[j], alone.threshold_pct, 1) - hand[j])
+    assert fit.held_out_rms_error_s == pytest.approx(np.sqrt(np.mean(np.square(errors))))
+    assert fit.held_out_rms_error_s >= fit.rms_error_s > 0
 
 
 def test_fit_threshold_to_totals_needs_three_animals():
