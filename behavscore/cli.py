@@ -349,7 +349,7 @@ def fit_threshold_cmd(
     from .annotations import parse_behaviour_map, parse_column_map, read_annotations
     from .cli_validate import parse_window
     from .summary import in_window_mask
-    from .threshold import fit_threshold, fit_threshold_to_totals, motion_for_totals
+    from .threshold import fit_threshold, fit_threshold_to_totals, held_out_agreement, motion_for_totals
 
     def go():
         span = parse_window(window)
@@ -367,8 +367,12 @@ def fit_threshold_cmd(
         if both.empty:
             raise ValueError(f"no (video, animal, second) in {annotations} matches {seconds_csv}; check video file names and animal ids")
         both = both.sort_values(["video", "animal", "second"])
-        thr, agreement = fit_threshold(both["motion"].to_numpy(), (both["label_human"] == "immobile").to_numpy(), min_bout)
-        return thr, f"agreement {100 * agreement:.1f}% on {len(both)} hand-scored seconds"
+        motion, immobile = both["motion"].to_numpy(), (both["label_human"] == "immobile").to_numpy()
+        animal = (both["video"] + "/" + both["animal"]).to_numpy()
+        thr, agreement = fit_threshold(motion, immobile, min_bout, animal)
+        held_out = held_out_agreement(motion, immobile, animal, min_bout)
+        left_out = f"; {100 * held_out:.1f}% on each animal's seconds with the threshold fitted to the others" if held_out == held_out else ""
+        return thr, f"agreement {100 * agreement:.1f}% on {len(both)} hand-scored seconds{left_out}"
 
     def _fit_to_totals(auto, totals, span, min_bout_s):
         if span is None:

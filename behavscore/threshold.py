@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -167,7 +168,9 @@ def default_threshold_scorer(protocol_name: str) -> ThresholdScorer:
     return ThresholdScorer(**PROTOCOL_DEFAULTS.get(protocol_name.lower(), {}))
 
 
-def fit_threshold(motion: np.ndarray, immobile: np.ndarray, min_bout_s: float = 1.0) -> tuple[float, float]:
+def fit_threshold(
+    motion: np.ndarray, immobile: np.ndarray, min_bout_s: float = 1.0, animal: np.ndarray | None = None
+) -> tuple[float, float]:
     """Absolute threshold that best reproduces hand-scored seconds (maximum per-second agreement).
 
     Parameters
@@ -178,6 +181,8 @@ def fit_threshold(motion: np.ndarray, immobile: np.ndarray, min_bout_s: float = 
         The human's call for each of those seconds.
     min_bout_s : float
         Minimum bout applied, as the scorer will apply it.
+    animal : numpy.ndarray, optional
+        Which animal each second belongs to: a bout never runs from one animal into the next.
 
     Returns
     -------
@@ -197,13 +202,66 @@ def fit_threshold(motion: np.ndarray, immobile: np.ndarray, min_bout_s: float = 
         raise ValueError("fitting a threshold needs at least 10 hand-scored seconds with both immobile and mobile seconds")
     values = np.unique(np.clip(motion[ok], 1e-6, None))
     candidates = np.sqrt(values[:-1] * values[1:]) if values.size > 1 else values
+    starts = _animal_starts(animal, motion.size)
+    min_len = int(np.ceil(min_bout_s))
     best_t, best_a = float(candidates[0]), -1.0
     for t in candidates:
-        called = drop_short_runs(motion < t, int(np.ceil(min_bout_s)))
+        called = _called_immobile(motion, t, min_len, starts)
         a = float(np.mean(called[ok] == immobile[ok]))
         if a > best_a:
             best_t, best_a = float(t), a
     return best_t, best_a
+
+
+def _animal_starts(animal: np.ndarray | None, n: int) -> np.ndarray:
+    """Row indices at which a new animal's seconds begin (always 0 and n)."""
+    if animal is None:
+        return np.array([0, n])
+    labels = np.asarray(animal)
+    change = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+    return np.r_[0, change, n]
+
+
+def _called_immobile(motion: np.ndarray, threshold: float, min_len: int, starts: np.ndarray) -> np.ndarray:
+    """Seconds below the threshold, runs shorter than ``min_len`` dropped within each animal."""
+    below = motion < threshold
+    if min_len <= 1:
+        return below
+    return np.concatenate([drop_short_runs(below[a:b], min_len) for a, b in zip(starts[:-1], starts[1:])])
+
+
+def held_out_agreement(motion: np.ndarray, immobile: np.ndarray, animal: np.ndarray, min_bout_s: float = 1.0) -> float:
+    """Per-second agreement of each animal's seconds with the threshold fitted to the other animals.
+
+    Parameters
+    ----------
+    motion, immobile, min_bout_s
+        As in :func:`fit_threshold`.
+    animal : numpy.ndarray
+        Which animal each second belongs to (each animal's seconds consecutive).
+
+    Returns
+    -------
+    float
+        Agreeing seconds over all seconds of the animals that could be left out (the others
+        still holding immobile and mobile seconds); NaN with fewer than 2 such animals. The
+        agreement a new animal may expect: the fitted threshold's own agreement flatters it.
+    """
+    motion, immobile, animal = np.asarray(motion, dtype=float), np.asarray(immobile, dtype=bool), np.asarray(animal)
+    min_len = int(np.ceil(min_bout_s))
+    agree = total = tested = 0
+    for a in dict.fromkeys(animal.tolist()):
+        mine = animal == a
+        try:
+            t, _ = fit_threshold(motion[~mine], immobile[~mine], min_bout_s, animal[~mine])
+        except ValueError:
+            continue
+        ok = np.isfinite(motion[mine])
+        called = _called_immobile(motion[mine], t, min_len, np.array([0, int(mine.sum())]))
+        agree += int(np.sum(called[ok] == immobile[mine][ok]))
+        total += int(ok.sum())
+        tested += 1
+    return agree / total if tested >= 2 and total else math.nan
 
 
 #: Fewest animals whose hand totals can fit a threshold (DBscorer calibrates on 3-4 videos).

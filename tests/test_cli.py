@@ -107,6 +107,7 @@ def test_synth_then_fit_threshold_from_truth(tmp_path):
     r = runner.invoke(app, ["fit-threshold", str(tmp_path / "out" / "seconds.csv"), str(tmp_path / "hand.csv")])
     assert r.exit_code == 0, r.output
     assert "threshold" in r.output and "agreement" in r.output
+    assert "with the threshold fitted to the others" in " ".join(r.output.split())
 
 
 def test_fit_threshold_to_stopwatch_totals_scores_other_animals_close_to_truth(tmp_path):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from behavscore.bouts import drop_short_runs, immobile_bouts, runs
 from behavscore.protocols import Protocol, get_protocol, parse_window
 from behavscore.summary import BOUT_COLUMNS, bout_table, per_minute, summarise_animal
-from behavscore.threshold import ThresholdScorer, default_threshold_scorer, fit_threshold, fit_threshold_to_totals
+from behavscore.threshold import ThresholdScorer, default_threshold_scorer, fit_threshold, fit_threshold_to_totals, held_out_agreement
 
 
 def labelled(labels: str, start: int = 0) -> pd.DataFrame:
@@ -250,6 +250,31 @@ def test_the_held_out_error_of_a_fit_to_totals_is_that_of_each_animal_fitted_wit
 def test_fit_threshold_to_totals_needs_three_animals():
     with pytest.raises(ValueError, match="at least 3 animals"):
         fit_threshold_to_totals([np.arange(10.0), np.arange(10.0)], np.array([3.0, 4.0]))
+
+
+def test_fit_threshold_keeps_each_animals_bouts_to_itself():
+    # a rater with a 2-s criterion: a lone still second at the end of one animal and at the
+    # start of the next are not bouts, though they touch when the tables are stacked
+    motion = np.r_[[1, 1, 1] + [50] * 5 + [1], [1] + [50] * 5 + [1, 1, 1]].astype(float)
+    immobile = np.r_[[True] * 3 + [False] * 6, [False] * 6 + [True] * 3]
+    animal = np.repeat(["a", "b"], 9)
+    assert fit_threshold(motion, immobile, min_bout_s=2, animal=animal)[1] == 1.0
+    assert fit_threshold(motion, immobile, min_bout_s=2)[1] == pytest.approx(16 / 18)
+
+
+def test_held_out_agreement_scores_each_animal_with_the_threshold_of_the_others():
+    rng = np.random.default_rng(21)
+    motion = np.exp(rng.normal(1.0, 1.3, 240))
+    animal = np.repeat(["m1", "m2", "m3", "m4"], 60)
+    cut = np.array([2.0, 3.5, 2.5, 5.0])[np.repeat(np.arange(4), 60)]  # each animal's rater draws the line elsewhere
+    immobile = motion < cut
+    agree = 0
+    for a in ("m1", "m2", "m3", "m4"):
+        t, _ = fit_threshold(motion[animal != a], immobile[animal != a], 1, animal[animal != a])
+        agree += int(np.sum((motion[animal == a] < t) == immobile[animal == a]))
+    held_out = held_out_agreement(motion, immobile, animal)
+    assert held_out == pytest.approx(agree / 240)
+    assert held_out < fit_threshold(motion, immobile, 1, animal)[1]
 
 
 def test_fit_threshold_needs_both_classes():
