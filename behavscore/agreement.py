@@ -79,7 +79,8 @@ def _resolve_classes(la: set[str], lb: set[str], labels: LabelsArg, names: tuple
     return (THREE_CLASS if "3-class" in sa + sb else TWO_CLASS), False
 
 
-def _basename(video: str) -> str:
+def video_file_name(video: str) -> str:
+    """A video's file name without its folder (Windows or POSIX), as tables are matched."""
     return re.split(r"[\\/]", str(video))[-1]
 
 
@@ -89,7 +90,7 @@ def _keyed(table: pd.DataFrame, name: str) -> pd.DataFrame:
         raise ValueError(f"{name} table lacks column(s) {', '.join(missing)}")
     out = pd.DataFrame(
         {
-            "video": table["video"].astype(str).map(_basename),
+            "video": table["video"].astype(str).map(video_file_name),
             "animal": table["animal"].astype(str),
             "second": pd.to_numeric(table["second"]).astype("int64"),
             "label": table["label"].astype(str).str.strip().str.casefold(),
@@ -771,7 +772,7 @@ def _as_totals(table: pd.DataFrame, window: Window, labels: LabelsArg, name: str
         own = table.attrs.get("window_s")
         if window is not None and own is not None and tuple(map(float, own)) != tuple(map(float, window)):
             raise ValueError(f"{name} holds totals over {own[0]:g}-{own[1]:g} s, not over the window asked for ({window[0]:g}-{window[1]:g} s)")
-        return table.assign(video=table["video"].astype(str).map(_basename), animal=table["animal"].astype(str))
+        return table.assign(video=table["video"].astype(str).map(video_file_name), animal=table["animal"].astype(str))
     if window is None:
         raise ValueError(
             f"{name} is per second and the other table per animal: give the window the totals cover "
@@ -812,7 +813,7 @@ def videos_by_animal(totals: pd.DataFrame, other: pd.DataFrame, names: tuple[str
     """
     if (totals["video"].astype(str) != "").any() or other.empty:
         return totals
-    where = other[["video", "animal"]].astype(str).assign(video=lambda d: d["video"].map(_basename)).drop_duplicates()
+    where = other[["video", "animal"]].astype(str).assign(video=lambda d: d["video"].map(video_file_name)).drop_duplicates()
     repeated = where[where["animal"].duplicated(keep=False)]
     if len(repeated):
         animal = repeated["animal"].iloc[0]

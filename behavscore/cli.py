@@ -371,7 +371,7 @@ def fit_threshold_cmd(
         animal = (both["video"] + "/" + both["animal"]).to_numpy()
         thr, agreement = fit_threshold(motion, immobile, min_bout, animal)
         held_out = held_out_agreement(motion, immobile, animal, min_bout)
-        left_out = f"; {100 * held_out:.1f}% on each animal's seconds with the threshold fitted to the others" if held_out == held_out else ""
+        left_out = f"; {100 * held_out:.1f}% on each animal's seconds with the threshold fitted to the others" if pd.notna(held_out) else ""
         return thr, f"agreement {100 * agreement:.1f}% on {len(both)} hand-scored seconds{left_out}"
 
     def _fit_to_totals(auto, totals, span, min_bout_s):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .agreement import video_file_name
 from .cohort_stats import group_statistics
 
 #: Significance level at which the conclusions are compared.
@@ -45,7 +45,7 @@ def group_conclusions(
     """
     keys = ["video", "animal"]
     meta = cohort[[*keys, *groups]].astype({"video": str, "animal": str})
-    meta = meta.assign(video=meta["video"].map(lambda v: re.split(r"[\\/]", v)[-1])).drop_duplicates(keys)
+    meta = meta.assign(video=meta["video"].map(video_file_name)).drop_duplicates(keys)
     joined = meta
     for name, table in values.items():
         joined = joined.merge(table[[*keys, outcome]].rename(columns={outcome: name}), on=keys, how="inner")

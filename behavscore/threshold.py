@@ -200,8 +200,7 @@ def fit_threshold(
     ok = np.isfinite(motion)
     if ok.sum() < 10 or immobile[ok].all() or not immobile[ok].any():
         raise ValueError("fitting a threshold needs at least 10 hand-scored seconds with both immobile and mobile seconds")
-    values = np.unique(np.clip(motion[ok], 1e-6, None))
-    candidates = np.sqrt(values[:-1] * values[1:]) if values.size > 1 else values
+    candidates = _candidates(motion[ok])
     starts = _animal_starts(animal, motion.size)
     min_len = int(np.ceil(min_bout_s))
     best_t, best_a = float(candidates[0]), -1.0
@@ -257,7 +256,7 @@ def held_out_agreement(motion: np.ndarray, immobile: np.ndarray, animal: np.ndar
         except ValueError:
             continue
         ok = np.isfinite(motion[mine])
-        called = _called_immobile(motion[mine], t, min_len, np.array([0, int(mine.sum())]))
+        called = _called_immobile(motion[mine], t, min_len, _animal_starts(None, int(mine.sum())))
         agree += int(np.sum(called[ok] == immobile[mine][ok]))
         total += int(ok.sum())
         tested += 1
@@ -325,23 +324,28 @@ def fit_threshold_to_totals(
 
 
 def _immobile_s(motion: np.ndarray, threshold: float, min_len: int) -> float:
-    """Seconds below the threshold in runs of at least ``min_len`` (NaN counts as mobile)."""
-    return float(drop_short_runs(motion < threshold, min_len).sum())
+    """One animal's seconds below the threshold in runs of at least ``min_len`` (NaN counts as mobile)."""
+    return float(_called_immobile(motion, threshold, min_len, _animal_starts(None, motion.size)).sum())
+
+
+def _candidates(motion: np.ndarray) -> np.ndarray:
+    """Thresholds worth trying: the geometric midpoints between neighbouring distinct motion values."""
+    values = np.unique(np.clip(motion[np.isfinite(motion)], 1e-6, None))
+    return np.sqrt(values[:-1] * values[1:]) if values.size > 1 else values
 
 
 def _least_squares_threshold(series: "list[np.ndarray]", hand: np.ndarray, min_len: int) -> float:
     """The candidate threshold (midpoints of the motion values) whose totals are closest to ``hand``."""
-    finite = np.concatenate([m[np.isfinite(m)] for m in series]) if series else np.zeros(0)
-    values = np.unique(np.clip(finite, 1e-6, None))
-    if values.size < 2:
+    motion = np.concatenate(series) if series else np.zeros(0)
+    if np.unique(motion[np.isfinite(motion)]).size < 2:
         raise ValueError("fitting a threshold needs seconds with different motion")
-    candidates = np.sqrt(values[:-1] * values[1:])
+    candidates = _candidates(motion)
     called = np.empty((candidates.size, hand.size))
     for j, m in enumerate(series):
         if min_len <= 1:  # immobile seconds are those below the threshold: counted by sorting
             called[:, j] = np.searchsorted(np.sort(m[np.isfinite(m)]), candidates, side="left")
         else:
-            called[:, j] = [drop_short_runs(m < t, min_len).sum() for t in candidates]
+            called[:, j] = [_immobile_s(m, t, min_len) for t in candidates]
     return float(candidates[_middle_best(((called - hand) ** 2).sum(axis=1))])
 
 
