@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .bouts import runs
+from .domain import feature_ranges, unlike_training_warnings
 from .features import FEATURE_NAMES, FRAME_MEASURES, second_features
 
 #: Class sets the classifier knows: 2-class (TST, FST) and 3-class FST.
@@ -119,7 +120,8 @@ class ClassifierScorer:
     feature_names_ : tuple of str
         Feature columns the pipeline was fitted on.
     metadata_ : dict
-        Training information (data, class balance, cross-validation scores, versions).
+        Training information (data, class balance, cross-validation scores, versions, and the
+        range of each feature over the training seconds, ``feature_ranges``).
 
     Notes
     -----
@@ -217,7 +219,10 @@ class ClassifierScorer:
         pipe.fit(X.to_numpy()[labelled], known, **fit_params)
         self.pipeline_ = pipe
         self.feature_names_ = tuple(X.columns)
-        self.metadata_: dict[str, Any] = {"frame_measures": _has_frame_measures(table)}
+        self.metadata_: dict[str, Any] = {
+            "frame_measures": _has_frame_measures(table),
+            "feature_ranges": feature_ranges(X[labelled]),
+        }
         return self
 
     @classmethod
@@ -244,6 +249,31 @@ class ClassifierScorer:
     def _check_fitted(self) -> None:
         if not hasattr(self, "pipeline_"):
             raise RuntimeError(f"{self!r} is not fitted: call fit() or load a model file with behavscore.model_io.load_model")
+
+    def unlike_training(self, video: str, table: pd.DataFrame, judged: np.ndarray) -> dict[str, str]:
+        """Warnings for the animals whose seconds lie far outside the training range of a feature.
+
+        Parameters
+        ----------
+        video : str
+            Video name, for the messages.
+        table : pandas.DataFrame
+            The per-second table given to :meth:`predict` (features are relative to each
+            animal's own seconds, so they are computed over all of them).
+        judged : numpy.ndarray
+            Boolean per row: the seconds to judge (the analysed window of animals present).
+
+        Returns
+        -------
+        dict
+            ``{animal: message}`` (:func:`behavscore.domain.unlike_training_warnings`); empty
+            for a model saved without training ranges.
+        """
+        ranges = self.metadata_.get("feature_ranges") or {}
+        if not ranges or not judged.any():
+            return {}
+        features = second_features(table)[judged]
+        return unlike_training_warnings(video, features, table.loc[judged, "animal"].astype(str), ranges, self.name)
 
     def predict_proba(self, table: pd.DataFrame) -> pd.DataFrame:
         """Class probabilities per second (``p_<label>`` columns, same index), before any smoothing."""

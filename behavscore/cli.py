@@ -249,8 +249,8 @@ def batch(
         fail(f"--exclude-flagged: no flag {', '.join(map(repr, unknown_flags))}; the flags are {', '.join(map(repr, FLAGS))}")
     never = [f for f in exclude_flagged or [] if f in OUTLINE_FLAGS and isinstance(scorer, ThresholdScorer)]
     if never:  # it would exclude nothing, and say nothing
-        fail(f"--exclude-flagged {', '.join(map(repr, never))}: the threshold scorer does not outline the animal and never "
-             "raises this flag; score with a trained model (--model default) to find such animals")
+        fail(f"--exclude-flagged {', '.join(map(repr, never))}: the threshold scorer neither outlines the animal nor has "
+             "training data to compare it with, and never raises this flag; score with a trained model (--model default) to find such animals")
     n_videos = table["video_path"].nunique()
     (out / "qc").mkdir(parents=True, exist_ok=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"), TimeRemainingColumn())

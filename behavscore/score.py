@@ -50,11 +50,11 @@ SMALLEST_CHECKED_BODY_PX = 200.0
 #: The short names of the ``flags`` column of ``summary.csv``: what deserves a second look.
 FLAGS: tuple[str, ...] = (
     "video length", "repeated frames", "flickering light", "frozen picture", "frame rate", "tail climbing", "fell",
-    "several animals", "overlapping ROIs", "small body", "outline", "gone", "disagreement", "same video",
+    "several animals", "overlapping ROIs", "small body", "outline", "gone", "disagreement", "unlike training", "same video",
 )
-#: Flags only a trained model's pass can raise (they read the animal's outline): the threshold
-#: scorer never gives them.
-OUTLINE_FLAGS: tuple[str, ...] = ("tail climbing", "fell", "outline", "gone", "disagreement")
+#: Flags only a trained model's pass can raise (they read the animal's outline, or compare its
+#: seconds with the model's training): the threshold scorer never gives them.
+OUTLINE_FLAGS: tuple[str, ...] = ("tail climbing", "fell", "outline", "gone", "disagreement", "unlike training")
 
 
 @dataclass(frozen=True)
@@ -390,6 +390,9 @@ def score_signals(
         note_each(gone_warnings(signals, [a for a, here in present.items() if here], (proto.window_start_s, proto.window_end_s)), "gone")
         threshold_labels = index.predict(table)["label"]
         note_each(disagreement_warnings(signals.video, seconds[~absent], threshold_labels[~absent], proto), "disagreement")
+        if hasattr(scorer, "unlike_training"):
+            judged = ~absent.to_numpy() & in_window_mask(table["second"], (proto.window_start_s, proto.window_end_s))
+            note_each(scorer.unlike_training(str(signals.video), table, judged), "unlike training")
     summary = pd.DataFrame(rows)
     if proto.name == "tst":
         summary["tail_climbing_s"] = [

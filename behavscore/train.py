@@ -463,7 +463,9 @@ def train_default_models(models_dir: str | os.PathLike = MODELS_DIR, n_videos: i
         "Labels: immobile vs mobile (2 classes), or immobile/swimming/climbing (FST, 3 classes); the TST passive "
         "swing after a struggle is immobile, as human scorers call it. These models have not been validated on real "
         "video: check them against a few hand-scored videos (`behavscore validate`) or train your own "
-        "(`behavscore train --cohort ... --annotations ...`).\n\n"
+        "(`behavscore train --cohort ... --annotations ...`). Each file keeps the range of every feature over its training "
+        "seconds (`feature_ranges` in its metadata); scoring reports an animal whose seconds lie far outside it (flag "
+        "`unlike training`, `behavscore.domain`).\n\n"
         + features_section()
     )
     rows = []

@@ -8,7 +8,8 @@ each video once and scores it with the protocol's threshold scorer and its shipp
 It prints, per seed and scorer, the per-second agreement with truth over the protocol window,
 how many animals' immobility lies within 10 % of truth (6 s where truth is under 60 s), and the
 per-animal errors in seconds (in the TST also the share of passive-swing seconds called immobile);
-then the totals over all seeds. ``--scale 0.45`` draws the
+then the totals over all seeds, and the animals the classifier reports as unlike its training
+animals (``unlike training``: a false alarm on these videos, which the models were made for). ``--scale 0.45`` draws the
 videos at the committed samples' resolution and sensor noise (TST bodies of about 220-600 px).
 """
 
@@ -39,22 +40,27 @@ def within_bar(truth_s: np.ndarray, error_s: np.ndarray) -> np.ndarray:
 LOW_RESOLUTION_NOISE_DN = 1.0
 
 
-def score_seed(protocol: str, seed: int, n_videos: int, folder: Path, scale: float = 1.0) -> dict[str, pd.DataFrame]:
-    """Per-second calls of each scorer joined with the truth, over the protocol window."""
+def score_seed(protocol: str, seed: int, n_videos: int, folder: Path, scale: float = 1.0) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """Per-second calls of each scorer joined with the truth, over the protocol window, and the
+    animals the classifier reports as unlike its training animals (none expected here)."""
     nuisance = NuisanceSettings(noise_dn=LOW_RESOLUTION_NOISE_DN) if scale < 1 else None
     cohort = generate_cohort(folder, protocol, n=n_videos, seed=seed, seconds=360, animals=3, scale=scale, nuisance=nuisance)
     truth = pd.read_csv(folder / "truth.csv")
     proto = get_protocol(protocol)
     calls: dict[str, list[pd.DataFrame]] = {"threshold": [], "default": []}
+    unlike: list[str] = []
     for video, rows in cohort.groupby("video"):
         signals = compute_signals(folder / video, [Roi(r.animal, r.roi_x, r.roi_y, r.roi_w, r.roi_h) for r in rows.itertuples()])
         for model in calls:
-            calls[model].append(score_signals(signals, protocol, model).seconds)
+            result = score_signals(signals, protocol, model)
+            calls[model].append(result.seconds)
+            if model == "default":
+                unlike += result.summary.loc[result.summary["flags"].str.contains("unlike training"), "animal"].tolist()
     out = {}
     for model, tables in calls.items():
         merged = truth.merge(pd.concat(tables), on=["video", "animal", "second"], suffixes=("_truth", ""))
         out[model] = merged[(merged["second"] >= proto.window_start_s) & (merged["second"] < proto.window_end_s)]
-    return out
+    return out, unlike
 
 
 def main() -> None:
@@ -66,9 +72,12 @@ def main() -> None:
     args = ap.parse_args()
     args.seeds = args.seeds or list(DEFAULT_SEEDS[args.protocol])
     totals: dict[str, list[int]] = {}
+    unlike: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
-            for model, m in score_seed(args.protocol, seed, args.videos, Path(tmp) / str(seed), args.scale).items():
+            calls, flagged = score_seed(args.protocol, seed, args.videos, Path(tmp) / str(seed), args.scale)
+            unlike += flagged
+            for model, m in calls.items():
                 truth_imm = m["label_truth"] == "immobile"
                 auto_imm = m["label"] == "immobile"
                 per = pd.DataFrame({"animal": m["animal"], "truth": truth_imm, "auto": auto_imm}).groupby("animal").sum()
@@ -83,6 +92,8 @@ def main() -> None:
                       f"animals within bar {ok.sum()}/{len(ok)}, per-animal error s {error.tolist()}{swing_note}")
     for model, (ok, n) in totals.items():
         print(f"{args.protocol} {model}: {ok}/{n} animals within the bar over seeds {args.seeds} at scale {args.scale:g}")
+    n_animals = totals["default"][1]
+    print(f"{args.protocol} default: {len(unlike)}/{n_animals} animals reported unlike the model's training animals {unlike}")
 
 
 if __name__ == "__main__":

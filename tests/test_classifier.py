@@ -215,6 +215,27 @@ def test_tst_passive_swing_is_called_immobile(fresh):
     assert (called[swing] == "immobile").mean() >= 0.90
 
 
+# The check that tells a lab its video is unlike the model's training videos must stay quiet on
+# the videos the models were made for: fresh synthetic animals of the same protocol.
+@pytest.mark.slow
+@pytest.mark.parametrize("protocol,stem", [("fst", "fst2"), ("fst", "fst3"), ("tst", "tst2")])
+def test_shipped_classifier_finds_fresh_animals_like_its_training_animals(fresh, protocol, stem):
+    table = fresh[protocol]
+    start, end = FRESH[protocol][1]
+    judged = ((table["second"] >= start) & (table["second"] < end)).to_numpy()
+    for video, rows in table.groupby("video"):
+        assert _shipped(stem).unlike_training(video, rows, judged[rows.index]) == {}
+
+
+def test_shipped_models_keep_the_training_range_of_every_feature():
+    from behavscore.features import FEATURE_NAMES
+
+    for stem in ("fst2", "fst3", "tst2"):
+        ranges = _shipped(stem).metadata_["feature_ranges"]
+        assert list(ranges) == list(FEATURE_NAMES)
+        assert all(np.isfinite(lo) and np.isfinite(hi) and lo <= hi for lo, hi in ranges.values())
+
+
 def test_shipped_model_scores_a_sample_video_through_the_scorer_interface():
     from behavscore import score_video
     from behavscore.cohort import read_cohort, rois_of

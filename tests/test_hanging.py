@@ -107,7 +107,9 @@ def test_mishaps_are_found_whatever_the_coat_at_the_sample_videos_resolution(tmp
     summary = r.summary.set_index("animal")
     climbed, fallen = truth_seconds(video, "tail_climb")["a2"], truth_seconds(video, "fallen")["a3"]
     assert abs(summary.loc["a2", "tail_climbing_s"] - len(climbed)) <= 2, summary
-    assert summary["flags"].tolist() == ["", "tail climbing", "fell"], summary["flags"]
+    # Climbing its tail half the test, a mouse moves more sideways than any hanging training
+    # mouse: the model says so too.
+    assert summary["flags"].tolist() == ["", "tail climbing; unlike training", "fell"], summary["flags"]
     assert abs(warned_start_s(r.warnings, "a3", "fallen") - fallen[0]) <= 1
 
 
@@ -138,7 +140,7 @@ def test_a_lab_can_leave_climbing_and_fallen_mice_out_of_the_group_statistics(mi
     assert r.exit_code == 2 and "no flag 'tail-climbing'" in r.output and not (tmp_path / "typo" / "cache").exists()
     # Nor is a flag the chosen scorer never raises: it would exclude nobody, without a word.
     r = CliRunner().invoke(app, args + ["--out", str(tmp_path / "thr"), "--model", "threshold", "--exclude-flagged", "fell"])
-    assert r.exit_code == 2 and "threshold scorer does not outline the animal" in r.output and not (tmp_path / "thr").exists()
+    assert r.exit_code == 2 and "threshold scorer neither outlines the animal" in r.output and not (tmp_path / "thr").exists()
 
 
 @pytest.mark.parametrize("protocol", ["fst", "tst"])

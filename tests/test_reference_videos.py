@@ -83,6 +83,9 @@ def test_open_field_classifier_calls_the_fastest_seconds_mobile_and_the_slowest_
     quarter = pd.qcut(tracked_speed(reference_video, result.signals.fps).reindex(seconds.index), 4, labels=False)
     immobile = (seconds["label"] == "immobile").groupby(quarter).mean()
     assert immobile[0] >= 0.9 and immobile[3] <= 0.2, immobile
+    # The model is told the mouse is unlike its training animals: it travels further each second.
+    assert "unlike training" in result.summary["flags"].iloc[0], result.summary["flags"].iloc[0]
+    assert any("centroid" in w for w in result.warnings if "unlike every animal" in w), result.warnings
     # A live camera, however still the scene, never repeats its picture exactly for long.
     assert not frozen_seconds(result.signals, (0, 333))
 
