@@ -253,6 +253,9 @@ def test_shipped_model_scores_a_sample_video_through_the_scorer_interface():
     assert set(result.seconds["label"]) <= {"immobile", "swimming", "climbing"}
     assert (result.summary["model"] == "fst3-v2").all()
     assert {"swimming_s", "climbing_s"} <= set(result.summary.columns)
+    # The agouti mouse of this video hardly moves in a quarter of its seconds: its still seconds
+    # are not judged against the training range, and nothing else sets it apart.
+    assert not result.summary["flags"].str.contains("unlike training").any(), result.summary["flags"]
     truth = pd.read_csv(folder / "truth.csv")
     merged = truth.merge(result.seconds, on=["video", "animal", "second"], suffixes=("_truth", ""))
     w = merged["second"] >= 120

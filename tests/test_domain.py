@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from behavscore.domain import MIN_OUTSIDE_S, OUTSIDE_SHARE, RANGE_MARGIN, feature_ranges, outside, unlike_training_warnings
+from behavscore.domain import MIN_OUTSIDE_S, MOVING_REL_ACTIVE, OUTSIDE_SHARE, RANGE_MARGIN, feature_ranges, outside, unlike_training_warnings
 
 
 def test_ranges_are_the_smallest_and_largest_training_values():
@@ -47,6 +47,15 @@ def test_an_animal_is_reported_when_enough_of_its_seconds_are_far_outside():
 def test_a_few_seconds_of_a_short_clip_are_not_enough():
     features, animal = _animals(MIN_OUTSIDE_S, {"brief": MIN_OUTSIDE_S - 1})  # 2 of 3 s outside
     assert unlike_training_warnings("v.mp4", features, animal, {"centroid_step_bl": [0.0, 1.0]}, "m") == {}
+
+
+def test_seconds_in_which_the_animal_hardly_moves_are_not_judged():
+    # A still mouse's log ratio of two spreads of a few changed pixels can be anything.
+    n = 20
+    features = pd.DataFrame({"flow_y_over_x": [-14.0] * n, "motion_rel_active": [MOVING_REL_ACTIVE / 2] * 10 + [1.0] * 10})
+    animal = pd.Series(["still"] * 10 + ["moving"] * 10)
+    out = unlike_training_warnings("v.mp4", features, animal, {"flow_y_over_x": [-1.5, 0.8], "motion_rel_active": [0.0, 2.0]}, "m")
+    assert list(out) == ["moving"]
 
 
 def test_no_ranges_no_warning():
