@@ -34,7 +34,7 @@ def train(
 ) -> None:
     """Train a classifier, cross-validate it by animal (5 folds) and write it as a verified .skops file."""
     from .annotations import parse_behaviour_map
-    from .train import train_from_annotations, train_from_synthetic
+    from .train import held_out_immobility_line, train_from_annotations, train_from_synthetic
 
     protocol = protocol.strip().lower()
     if protocol not in ("fst", "tst"):
@@ -73,3 +73,4 @@ def train(
         f"{info['n_seconds']} labelled seconds; {cv['folds']}-fold CV by animal: accuracy {cv['accuracy']:.3f}, "
         f"kappa {cv['kappa']:.3f}, macro-F1 {cv['macro_f1']:.3f}; model card {card}"
     )
+    out_console.print(f"per animal, {held_out_immobility_line(cv)}")

@@ -193,6 +193,7 @@ def fit_and_save(
         "kappa": float(cohen_kappa_score(yt, yp, labels=list(classes_))),
         "macro_f1": float(f1_score(yt, yp, labels=list(classes_), average="macro", zero_division=0)),
         "fold_kappa_min": float(folds["kappa"].min()),
+        **held_out_immobility(y, predicted, groups),
     }
     if "detail" in table.columns and (table["detail"] == "swing").any():
         swing = (table["detail"] == "swing").to_numpy() & labelled
@@ -224,6 +225,58 @@ def fit_and_save(
     return scorer, info
 
 
+def held_out_immobility(y: pd.Series, predicted: np.ndarray, groups: pd.Series) -> dict[str, float]:
+    """Each animal's immobility as its held-out predictions give it, against its labels.
+
+    Parameters
+    ----------
+    y : pandas.Series
+        Label per row (missing = unlabelled).
+    predicted : numpy.ndarray
+        Held-out label per row (:func:`cross_validate`), minimum bout applied.
+    groups : pandas.Series
+        Animal per row.
+
+    Returns
+    -------
+    dict
+        Immobile seconds among each animal's labelled seconds, predicted against labelled:
+        ``immobility_n`` (animals), ``immobility_r``, ``immobility_icc`` (ICC(A,1)),
+        ``immobility_bias_s``, ``immobility_loa_low_s``, ``immobility_loa_high_s`` (Bland-Altman
+        95 % limits) and ``immobility_max_error_s`` (the worst animal). The per-animal read-out
+        a lab reports, for animals the model has not seen.
+    """
+    from .agreement import bland_altman, icc_agreement, pearson
+
+    labelled = y.notna().to_numpy()
+    per = pd.DataFrame({
+        "animal": groups.to_numpy()[labelled],
+        "labelled": (y[labelled] == "immobile").to_numpy(),
+        "predicted": predicted[labelled] == "immobile",
+    }).groupby("animal").sum()
+    auto, hand = per["predicted"].to_numpy(dtype=float), per["labelled"].to_numpy(dtype=float)
+    ba = bland_altman(auto, hand).iloc[0]
+    return {
+        "immobility_n": int(len(per)),
+        "immobility_r": float(pearson(auto, hand)["r"].iloc[0]),
+        "immobility_icc": float(icc_agreement(np.column_stack([auto, hand]))["icc"].iloc[0]),
+        "immobility_bias_s": float(ba["bias"]),
+        "immobility_loa_low_s": float(ba["loa_low"]),
+        "immobility_loa_high_s": float(ba["loa_high"]),
+        "immobility_max_error_s": float(np.abs(auto - hand).max()) if len(per) else float("nan"),
+    }
+
+
+def held_out_immobility_line(cv: Mapping[str, Any]) -> str:
+    """One sentence on the held-out per-animal immobility (:func:`held_out_immobility`)."""
+    return (
+        f"immobile seconds of each of {cv['immobility_n']} animals predicted while it was held out, against its labels: "
+        f"r {cv['immobility_r']:.3f}, ICC {cv['immobility_icc']:.3f}, bias {cv['immobility_bias_s']:+.1f} s, "
+        f"limits of agreement {cv['immobility_loa_low_s']:.1f} to {cv['immobility_loa_high_s']:.1f} s, "
+        f"worst animal {cv['immobility_max_error_s']:.0f} s off"
+    )
+
+
 def model_card_section(name: str, file_name: str, info: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
     """Markdown section describing one trained model."""
     from .features import FEATURE_DOCS
@@ -242,6 +295,8 @@ def model_card_section(name: str, file_name: str, info: Mapping[str, Any], setti
         f"accuracy {cv['accuracy']:.3f}, Cohen's kappa {cv['kappa']:.3f} (worst fold {cv['fold_kappa_min']:.3f}), "
         f"macro-F1 {cv['macro_f1']:.3f}.",
     ]
+    if "immobility_n" in cv:
+        lines.append(f"- Per animal, {held_out_immobility_line(cv)}.")
     if "swing_immobile" in cv:
         lines.append(f"- Passive-swing seconds called immobile in cross-validation: {100 * cv['swing_immobile']:.1f}% of {cv['swing_s']} s.")
     lines += [

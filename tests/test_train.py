@@ -1,0 +1,77 @@
+"""Training on a lab's hand-scored videos: the model, its card, and what it tells of new animals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from behavscore.cli import app
+from behavscore.train import held_out_immobility
+
+LAB_NAMES = {"immobile": "Immobility", "swimming": "Swim", "climbing": "Climb"}
+
+
+def test_held_out_immobility_compares_each_animals_immobile_seconds():
+    # Immobile seconds (labelled, predicted): a 10 -> 12, b 5 -> 5, c 15 -> 13; unlabelled rows
+    # count for neither.
+    rows = []
+    for animal, labelled, predicted in (("a", 10, 12), ("b", 5, 5), ("c", 15, 13)):
+        for i in range(20):
+            rows.append((animal, "immobile" if i < labelled else "mobile", "immobile" if i < predicted else "mobile"))
+        rows.append((animal, None, "immobile"))
+    animal, y, predicted = (list(c) for c in zip(*rows))
+    out = held_out_immobility(pd.Series(y), np.array(predicted, dtype=object), pd.Series(animal))
+    auto, hand = np.array([12, 5, 13.0]), np.array([10, 5, 15.0])
+    assert out["immobility_n"] == 3
+    assert out["immobility_r"] == pytest.approx(np.corrcoef(auto, hand)[0, 1])
+    assert out["immobility_bias_s"] == pytest.approx(0.0)
+    sd = np.std(auto - hand, ddof=1)  # 2 s
+    assert (out["immobility_loa_low_s"], out["immobility_loa_high_s"]) == pytest.approx((-1.96 * sd, 1.96 * sd))
+    assert out["immobility_max_error_s"] == 2.0
+
+
+@pytest.fixture(scope="module")
+def lab_cohort(tmp_path_factory):
+    """A lab's 2 hand-scored FST videos (3 animals, 60 s): the truth written with the lab's own names."""
+    from behavscore.synth import generate_cohort
+
+    folder = tmp_path_factory.mktemp("lab")
+    generate_cohort(folder, "fst", n=2, seed=231, seconds=60, animals=3)
+    truth = pd.read_csv(folder / "truth.csv")
+    truth.assign(label=truth["label"].map(LAB_NAMES))[["video", "animal", "second", "label"]].to_csv(folder / "scored.csv", index=False)
+    return folder
+
+
+def test_train_on_hand_scores_writes_a_checked_model_that_scores_new_animals(lab_cohort, tmp_path, short_fst):
+    from behavscore import score_video
+    from behavscore.model_io import load_model
+
+    out = tmp_path / "lab_fst.skops"
+    r = CliRunner().invoke(app, [
+        "train", "--protocol", "fst", "--cohort", str(lab_cohort / "cohort.csv"), "--annotations", str(lab_cohort / "scored.csv"),
+        "--map", "Immobility=immobile,Swim=mobile,Climb=mobile", "--out", str(out),
+    ])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "lab_fst.skops.sha256").is_file()
+    card = (tmp_path / "MODEL_CARD.md").read_text()
+    assert "Animals: 6; labelled seconds: 360" in card
+    assert "immobile seconds of each of 6 animals predicted while it was held out" in card
+    assert "each of 6 animals" in r.output
+    model = load_model(out)
+    assert model.metadata_["cross_validation"]["immobility_n"] == 6
+    # An animal of another video, never seen: the lab's model against that video's truth.
+    result = score_video(short_fst.path, "fst", rois=short_fst.rois, window=(0, 40), model=str(out))
+    merged = short_fst.truth.merge(result.seconds, on=["video", "animal", "second"], suffixes=("_truth", ""))
+    agree = ((merged["label_truth"] == "immobile") == (merged["label"] == "immobile")).mean()
+    assert agree >= 0.85, agree
+
+
+def test_train_refuses_a_lab_name_it_was_not_told(lab_cohort, tmp_path):
+    r = CliRunner().invoke(app, [
+        "train", "--protocol", "fst", "--cohort", str(lab_cohort / "cohort.csv"), "--annotations", str(lab_cohort / "scored.csv"),
+        "--map", "Immobility=immobile,Swim=mobile", "--out", str(tmp_path / "m.skops"),
+    ])
+    assert r.exit_code != 0 and "unknown label 'Climb'" in r.output and "scored.csv" in r.output
+    assert not (tmp_path / "m.skops").exists()
