@@ -16,6 +16,7 @@ from rich.table import Table
 from .agreement import AgreementReport, agreement_figure, compare
 from .cohort_stats import default_group_columns
 from .group_agreement import conclusion_lines, group_conclusions
+from .minute_agreement import minute_agreement, minute_line
 from .annotations import ANNOTATION_SUFFIXES, AnnotationError, parse_behaviour_map, parse_column_map, parse_pairs, read_annotations
 from .outputs import sha256_file
 from .protocols import PROTOCOLS
@@ -158,6 +159,20 @@ def _scorer_values(reports: list[AgreementReport]) -> dict[str, pd.DataFrame]:
     return values
 
 
+def _minute_tables(reports: list[AgreementReport]) -> pd.DataFrame:
+    """Minute-by-minute agreement of every comparison of per-second tables, one table."""
+    tables = []
+    for r in reports:
+        if r.per_second_compared:
+            span = r.window or (float(r.aligned["second"].min()), float(r.aligned["second"].max() + 1))
+            tables.append(minute_agreement(r.aligned, span).assign(comparison=r.comparison, a=r.name_a, b=r.name_b))
+    if not tables:
+        return pd.DataFrame()
+    out = pd.concat(tables, ignore_index=True)
+    first = ["comparison", "a", "b"]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
 def _cohort_groups(path: Path, groups: str) -> tuple[pd.DataFrame, list[str]]:
     """The cohort table and its group columns (given, or found as ``behavscore batch`` finds them)."""
     if not path.is_file():
@@ -267,6 +282,9 @@ def validate(
         )
         first = ["comparison", "a", "b"]
         per_animal[first + [c for c in per_animal.columns if c not in first]].to_csv(out / "per_animal.csv", index=False)
+        minutes = _minute_tables(reports)
+        if not minutes.empty:
+            minutes.to_csv(out / "minutes_agreement.csv", index=False)
         agreement_figure(reports, out / "agreement.png")
         if conclusions is not None:
             conclusions.to_csv(out / "groups.csv", index=False)
@@ -291,6 +309,8 @@ def validate(
     console.print(_results_table(reports))
     for line in machine_next_to_raters(pd.concat([r.summary() for r in reports], ignore_index=True)):
         console.print(line, markup=False)
+    for comparison, part in minutes.groupby("comparison", sort=False) if not minutes.empty else ():
+        console.print(minute_line(comparison, part), markup=False)
     if conclusions is not None:
         console.print(_groups_table(conclusions))
         for line in conclusion_lines(conclusions):

@@ -76,6 +76,10 @@ def test_validate_writes_agreement_tables_and_figure(files, tmp_path):
     assert per_animal["immobility_a_s"].tolist() == [12, 8, 15]
     assert per_animal["immobility_b_s"].tolist() == [11, 9, 15]
     assert set(per_animal["comparison"]) == {"auto vs human"}
+    minutes = pd.read_csv(out / "minutes_agreement.csv")  # one short bin: the 20-s window
+    assert minutes[["bin_start_s", "bin_end_s", "n_animals"]].values.tolist() == [[0, 20, 3]]
+    assert minutes.loc[0, "mean_a_s"] == pytest.approx(35 / 3) and minutes.loc[0, "mean_b_s"] == pytest.approx(35 / 3)
+    assert "minute by minute" in result.output
     assert (out / "agreement.png").read_bytes()[:4] == b"\x89PNG"
     params = json.loads((out / "validate_params.json").read_text())
     assert params["map"] == {"Immobility": "immobile"} and params["window_s"] == [0.0, 20.0]
@@ -177,6 +181,7 @@ def test_validate_against_a_stopwatch_sheet_compares_immobility_and_latency_per_
     assert row["n_s"] == 0 and pd.isna(row["kappa"]) and row["bias_s"] == pytest.approx((1 - 1 + 0.5) / 3)
     assert row["bias_latency_s"] == pytest.approx((5 + 8 + 0) / 3)
     assert json.loads((out / "validate_params.json").read_text())["inputs"]["human"]["format"] == "per_animal"
+    assert not (out / "minutes_agreement.csv").exists()  # totals have no minutes
 
 
 def test_validate_of_a_summary_against_a_time_sampling_tally_uses_the_summary_window(tmp_path):
