@@ -330,5 +330,6 @@ def validate(
                 f"note: {rep.comparison}: animal '{rec.animal}' of video '{rec.video}' not compared: {rec.reason}",
                 markup=False,
             )
-    written = "agreement.csv, per_animal.csv, agreement.png, " + ("groups.csv, " if conclusions is not None else "")
+    written = ("agreement.csv, per_animal.csv, " + ("minutes_agreement.csv, " if not minutes.empty else "") + "agreement.png, "
+               + ("groups.csv, " if conclusions is not None else ""))
     console.print(f"wrote {written}validate_params.json to {out}", markup=False)
