@@ -604,10 +604,17 @@ class AgreementReport:
         """Whether both tables gave per-second labels (else only per-animal totals were compared)."""
         return len(self.aligned) > 0
 
+    @property
+    def compared_window(self) -> tuple[float, float]:
+        """The window given, or else the span of the seconds compared (NaN for totals without one)."""
+        if self.window:
+            return self.window
+        return float(self.aligned["second"].min()), float(self.aligned["second"].max() + 1)
+
     def summary(self) -> pd.DataFrame:
         """One row with the headline numbers (the row written to ``agreement.csv``)."""
         ps, co, ba = self.per_second.iloc[0], self.correlation.iloc[0], self.bland_altman.iloc[0]
-        start, end = self.window if self.window else (float(self.aligned["second"].min()), float(self.aligned["second"].max() + 1))
+        start, end = self.compared_window
         row = {
             "comparison": self.comparison,
             "a": self.name_a,

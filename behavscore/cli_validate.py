@@ -164,8 +164,7 @@ def _minute_tables(reports: list[AgreementReport]) -> pd.DataFrame:
     tables = []
     for r in reports:
         if r.per_second_compared:
-            span = r.window or (float(r.aligned["second"].min()), float(r.aligned["second"].max() + 1))
-            tables.append(minute_agreement(r.aligned, span).assign(comparison=r.comparison, a=r.name_a, b=r.name_b))
+            tables.append(minute_agreement(r.aligned, r.compared_window).assign(comparison=r.comparison, a=r.name_a, b=r.name_b))
     if not tables:
         return pd.DataFrame()
     out = pd.concat(tables, ignore_index=True)
@@ -309,8 +308,9 @@ def validate(
     console.print(_results_table(reports))
     for line in machine_next_to_raters(pd.concat([r.summary() for r in reports], ignore_index=True)):
         console.print(line, markup=False)
-    for comparison, part in minutes.groupby("comparison", sort=False) if not minutes.empty else ():
-        console.print(minute_line(comparison, part), markup=False)
+    if not minutes.empty:
+        for comparison, part in minutes.groupby("comparison", sort=False):
+            console.print(minute_line(comparison, part), markup=False)
     if conclusions is not None:
         console.print(_groups_table(conclusions))
         for line in conclusion_lines(conclusions):

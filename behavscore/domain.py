@@ -31,7 +31,7 @@ from .features import FEATURE_DOCS
 #: third of an animal's seconds); half the width again is far past that.
 RANGE_MARGIN = 0.5
 #: An animal is reported when at least this share of its seconds is outside for one feature
-#: (measured: at most 15 % in fresh synthetic animals of the training protocol, 31-47 % for
+#: (measured: at most 15 % in fresh synthetic animals of the training protocol, 30-45 % for
 #: the open-field mouse).
 OUTSIDE_SHARE = 0.25
 #: ... and at least this many seconds: a clip of a few seconds is not judged on one second.
