@@ -58,11 +58,12 @@ def resolve_scorer(model: "str | Scorer" = "default", protocol_name: str = "fst"
     Raises
     ------
     ValueError
-        Unknown name, or a model file that is missing, tampered with or holds a type outside
-        the allow-list.
+        Unknown name, a model file that is missing, tampered with or holds a type outside
+        the allow-list, or a model trained for the other of the FST and the TST
+        (:func:`check_protocol`).
     """
     if not isinstance(model, str):
-        return model
+        return check_protocol(model, protocol_name)
     if model == "threshold":
         return default_threshold_scorer(protocol_name)
     if model == "default":
@@ -73,5 +74,31 @@ def resolve_scorer(model: "str | Scorer" = "default", protocol_name: str = "fst"
     if model.endswith(".skops"):
         from .model_io import load_model
 
-        return load_model(model)
+        return check_protocol(load_model(model), protocol_name, model)
     raise ValueError(f"model {model!r}: use 'default', 'threshold' or the path of a .skops model file")
+
+
+#: Protocols a model is trained for; a model of one is refused for the other.
+TRAINED_PROTOCOLS: tuple[str, ...] = ("fst", "tst")
+
+
+def check_protocol(scorer: "Scorer", protocol_name: str, source: str | None = None) -> "Scorer":
+    """The scorer, unless it is a model trained for the other of the FST and the TST.
+
+    A TST model reads a forced-swim mouse's paddling as a struggle or a swing; an FST model
+    never learned the pendulum swing after a struggle. Custom protocols (an open field...) take
+    any model: no model was trained for them.
+
+    Raises
+    ------
+    ValueError
+        Naming the model, the protocol it was trained for and the one asked for.
+    """
+    trained_for = str(getattr(scorer, "metadata_", {}).get("protocol", "")).lower()
+    if trained_for in TRAINED_PROTOCOLS and protocol_name in TRAINED_PROTOCOLS and trained_for != protocol_name:
+        raise ValueError(
+            f"model {source or getattr(scorer, 'name', 'given')} was trained for the {trained_for.upper()}, not the "
+            f"{protocol_name.upper()}: score {protocol_name.upper()} videos with --model default, --model threshold or a "
+            f"{protocol_name.upper()} model (behavscore train --protocol {protocol_name})"
+        )
+    return scorer

@@ -119,3 +119,24 @@ def test_shipped_models_load_and_are_small(stem):
     assert scorer.name == f"{stem}-v{MODEL_VERSION}"
     assert len(scorer.labels) == int(stem[-1])
     assert path.stat().st_size < 5 * 1024 * 1024
+
+
+def test_a_model_of_the_other_test_is_refused_before_any_decoding(short_fst, tmp_path):
+    # A TST model reads a swimming mouse's paddling as struggle or swing: the numbers come out
+    # plausible (137 s for a 123-s truth on a sample mouse) and wrong, so the pairing is refused.
+    from typer.testing import CliRunner
+
+    from behavscore import score_video
+    from behavscore.cli import app
+    from behavscore.scorers import MODELS_DIR
+
+    tst_model = str(MODELS_DIR / "tst2.skops")
+    with pytest.raises(ValueError, match=r"tst2\.skops was trained for the TST, not the FST"):
+        score_video(short_fst.path, "fst", rois=short_fst.rois, model=tst_model)
+    with pytest.raises(ValueError, match="trained for the FST, not the TST"):
+        score_video(short_fst.path, "tst", rois=short_fst.rois, model=load_model(MODELS_DIR / "fst3.skops"))
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text(f"video,animal\n{short_fst.path},a1\n")
+    r = CliRunner().invoke(app, ["batch", str(cohort), "--protocol", "fst", "--model", tst_model, "--out", str(tmp_path / "out")])
+    assert r.exit_code == 2 and "trained for the TST" in " ".join(r.output.split())
+    assert not (tmp_path / "out" / "summary.csv").exists()
