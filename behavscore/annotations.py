@@ -60,6 +60,8 @@ class _Table:
     rows: list[tuple[int, list[str]]]
     preamble: list[tuple[int, list[str]]]
     delimiter: str
+    #: What a row is called in messages: a line of a text file, an event of a BORIS project.
+    row_word: str = "line"
 
     def has(self, *names: str) -> bool:
         return any(n.casefold() in self.columns for n in names)
@@ -327,7 +329,7 @@ class _Context:
     ignored_points: int = 0
 
     def where(self, line: int) -> str:
-        return f"{self.table.name}, line {line}"
+        return f"{self.table.name}, {self.table.row_word} {line}"
 
     def video_of(self, cells: list[str]) -> str:
         t = self.table
@@ -535,7 +537,8 @@ def _context_to_seconds(ctx: _Context, default_label: str, fmt: str) -> pd.DataF
         columns=["video", "animal", "behaviour", "label", "start_s", "stop_s", "line", "line_stop"],
     )
     seconds = intervals_to_seconds(
-        intervals, default_label=default_label, duration_s=durations, animals=list(ctx.animals), source=ctx.table.name
+        intervals, default_label=default_label, duration_s=durations, animals=list(ctx.animals), source=ctx.table.name,
+        row_word=ctx.table.row_word,
     )
     seconds.attrs.update(source=ctx.table.name, format=fmt, ignored_point_events=ctx.ignored_points)
     return seconds
@@ -589,6 +592,7 @@ def intervals_to_seconds(
     duration_s: DurationArg = None,
     animals: Optional[Iterable[tuple[str, str]]] = None,
     source: str = "intervals",
+    row_word: str = "line",
 ) -> pd.DataFrame:
     """Convert labelled state intervals into a per-second label table.
 
@@ -607,6 +611,8 @@ def intervals_to_seconds(
         Animals to include even if they have no interval (they get ``default_label`` throughout).
     source : str
         Name used in error messages (usually the annotation file name).
+    row_word : str
+        What ``line`` numbers count in messages (``line``; ``event`` in a BORIS project).
 
     Returns
     -------
@@ -645,7 +651,7 @@ def intervals_to_seconds(
             duration = end_by_video.get(video, 0.0)
         duration_ms = _to_ms(duration)
         n_bins = n_complete_seconds(duration)
-        segments = _merge_segments(grouped.get((video, animal)), source, video, animal)
+        segments = _merge_segments(grouped.get((video, animal)), source, video, animal, row_word)
         starts = [s for s, _, _ in segments]
         labels = []
         for second in range(n_bins):
@@ -661,17 +667,17 @@ def intervals_to_seconds(
     return out
 
 
-def _merge_segments(group: Optional[pd.DataFrame], source: str, video: str, animal: str) -> list[tuple[int, int, str]]:
+def _merge_segments(group: Optional[pd.DataFrame], source: str, video: str, animal: str, row_word: str = "line") -> list[tuple[int, int, str]]:
     if group is None or group.empty:
         return []
     rows = []
     for rec in group.itertuples(index=False):
         label = str(rec.label).strip().casefold()
         if label not in LABELS:
-            raise AnnotationError(f"{source}, line {rec.line}: label {rec.label!r} is not one of {', '.join(LABELS)}")
+            raise AnnotationError(f"{source}, {row_word} {rec.line}: label {rec.label!r} is not one of {', '.join(LABELS)}")
         start, stop = _to_ms(float(rec.start_s)), _to_ms(float(rec.stop_s))
         if stop < start:
-            raise AnnotationError(f"{source}, line {rec.line}: interval ends before it starts")
+            raise AnnotationError(f"{source}, {row_word} {rec.line}: interval ends before it starts")
         if stop > start:
             rows.append((start, stop, label, rec.line, rec.line_stop))
     rows.sort(key=lambda r: (r[0], r[1]))
@@ -681,7 +687,7 @@ def _merge_segments(group: Optional[pd.DataFrame], source: str, video: str, anim
             prev = merged[-1]
             if label != prev[2]:
                 raise AnnotationError(
-                    f"{source}, lines {_lines(prev[3], prev[4])} and {_lines(line, line_stop)}: overlapping states "
+                    f"{source}, {row_word}s {_lines(prev[3], prev[4])} and {_lines(line, line_stop)}: overlapping states "
                     f"'{prev[2]}' ({prev[0] / 1000:g}-{prev[1] / 1000:g} s) and '{label}' "
                     f"({start / 1000:g}-{stop / 1000:g} s) for animal '{animal}' in video '{video}'"
                 )
@@ -892,8 +898,10 @@ def read_annotations(
     path : str or Path
         BORIS tabular-events export (current or older layout), BORIS aggregated-events export,
         or a per-second table; comma, tab or semicolon separated (detected from the header row).
-        A folder: every ``.csv``, ``.tsv`` and ``.txt`` file in it (BORIS writes one file per
-        observation), read one by one and joined (:data:`ANNOTATION_SUFFIXES`).
+        A BORIS project file (``.boris``, ``.boris.gz``: every observation,
+        :func:`behavscore.boris_project.read_boris_project`). A folder: every ``.csv``, ``.tsv``,
+        ``.txt`` and BORIS project file in it (BORIS writes one export per observation), read one
+        by one and joined (:data:`ANNOTATION_SUFFIXES`).
     behaviour_map, default_label, duration_s, default_animal, animal_map
         As in :func:`read_boris_events` (only ``behaviour_map`` and ``duration_s`` apply to
         per-second tables).
@@ -911,6 +919,10 @@ def read_annotations(
     """
     if Path(path).is_dir():
         return _read_folder(Path(path), behaviour_map, default_label, duration_s, default_animal, animal_map, column_map)
+    from .boris_project import is_boris_project, read_boris_project
+
+    if is_boris_project(path):
+        return read_boris_project(path, behaviour_map, default_label, duration_s, default_animal, animal_map)
     table = _load_table(path, column_map)
     fmt = _detect_format(table)
     if fmt == "per_animal":
@@ -994,12 +1006,17 @@ def _read_per_animal_table(table: _Table) -> pd.DataFrame:
 
 
 #: Files of a folder of annotations that are read (BORIS exports one file per observation).
-ANNOTATION_SUFFIXES = (".csv", ".tsv", ".txt")
+ANNOTATION_SUFFIXES = (".csv", ".tsv", ".txt", ".boris", ".boris.gz")
+
+
+def is_annotation_file(path: Path) -> bool:
+    """A file a folder of annotations is read for (:data:`ANNOTATION_SUFFIXES`; not hidden)."""
+    return path.is_file() and not path.name.startswith(".") and path.name.casefold().endswith(ANNOTATION_SUFFIXES)
 
 
 def _read_folder(folder: Path, behaviour_map, default_label, duration_s, default_animal, animal_map, column_map) -> pd.DataFrame:
     """Every annotation file of a folder, joined; a second (or an animal's totals) given by two files is an error."""
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.casefold() in ANNOTATION_SUFFIXES and not p.name.startswith("."))
+    files = sorted(p for p in folder.iterdir() if is_annotation_file(p))
     if not files:
         raise AnnotationError(f"{folder.name}: no annotation files ({', '.join(ANNOTATION_SUFFIXES)}) in this folder")
     tables = [read_annotations(p, behaviour_map, default_label, duration_s, default_animal, animal_map, column_map) for p in files]

@@ -333,7 +333,7 @@ def synth(
 def fit_threshold_cmd(
     seconds_csv: Path = typer.Argument(..., help="seconds.csv written by 'behavscore score' or 'batch' (has the motion column)."),
     annotations: Path = typer.Argument(
-        ..., help="Hand scores: BORIS export, per-second CSV (video, animal, second, label), or per-animal stopwatch totals (video, animal, immobility_s); or a folder of such files."
+        ..., help="Hand scores: BORIS project file (.boris) or export, per-second CSV (video, animal, second, label), or per-animal stopwatch totals (video, animal, immobility_s); or a folder of such files."
     ),
     map: str = typer.Option("", "--map", help="Behaviour names to labels, e.g. 'Immobility=immobile,Struggling=mobile'."),
     min_bout: float = typer.Option(1.0, "--min-bout", help="Minimum immobile bout, seconds, applied as the scorer will."),

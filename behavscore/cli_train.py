@@ -27,7 +27,7 @@ def train(
     animals: Annotated[int, typer.Option("--animals", help="Animals per synthetic video.")] = 3,
     seconds: Annotated[float, typer.Option("--seconds", help="Length of each synthetic video, s.")] = 360.0,
     cohort: Annotated[Optional[Path], typer.Option("--cohort", help="Cohort table of the hand-scored videos.")] = None,
-    annotations: Annotated[Optional[Path], typer.Option("--annotations", help="BORIS export or per-second label table, or a folder of them (one BORIS file per observation).")] = None,
+    annotations: Annotated[Optional[Path], typer.Option("--annotations", help="BORIS project (.boris) or export, or per-second label table, or a folder of them (one BORIS file per observation).")] = None,
     behaviour_map: Annotated[str, typer.Option("--map", help='Behaviour names to labels, e.g. "Immobility=immobile,Struggle=mobile".')] = "",
     min_bout_s: Annotated[float, typer.Option("--min-bout", help="Immobile runs shorter than this (s) are relabelled.")] = 1.0,
     model_card: Annotated[Optional[Path], typer.Option("--model-card", help="Markdown model card to write this model's section into (default: MODEL_CARD.md beside --out).")] = None,

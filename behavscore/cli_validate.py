@@ -17,7 +17,7 @@ from .agreement import AgreementReport, agreement_figure, compare
 from .cohort_stats import default_group_columns
 from .group_agreement import conclusion_lines, group_conclusions
 from .minute_agreement import minute_agreement, minute_line
-from .annotations import ANNOTATION_SUFFIXES, AnnotationError, parse_behaviour_map, parse_column_map, parse_pairs, read_annotations
+from .annotations import AnnotationError, is_annotation_file, parse_behaviour_map, parse_column_map, parse_pairs, read_annotations
 from .outputs import sha256_file
 from .protocols import PROTOCOLS
 
@@ -53,7 +53,7 @@ def parse_window(text: str) -> Optional[tuple[float, float]]:
 def _sha256(path: Path) -> "str | dict[str, str]":
     """SHA-256 of a file, or of each annotation file of a folder (by name)."""
     if path.is_dir():
-        return {p.name: sha256_file(p) for p in sorted(path.iterdir()) if p.is_file() and p.suffix.casefold() in ANNOTATION_SUFFIXES}
+        return {p.name: sha256_file(p) for p in sorted(path.iterdir()) if is_annotation_file(p)}
     return sha256_file(path)
 
 
@@ -208,7 +208,7 @@ def _groups_table(conclusions: pd.DataFrame) -> Table:
 
 def validate(
     auto: Annotated[Path, typer.Argument(help="Automatic per-second labels (seconds.csv), per-animal totals (summary.csv) or any supported table.")],
-    human: Annotated[Path, typer.Argument(help="Hand annotations: BORIS tabular or aggregated export, per-second CSV, or per-animal totals (stopwatch seconds, time-sampling counts); or a folder of such files (BORIS writes one per observation).")],
+    human: Annotated[Path, typer.Argument(help="Hand annotations: BORIS project file (.boris), BORIS tabular or aggregated export, per-second CSV, or per-animal totals (stopwatch seconds, time-sampling counts); or a folder of such files (BORIS writes one per observation).")],
     human2: Annotated[
         Optional[Path], typer.Option("--human2", help="A second rater's annotations, for inter-rater agreement.")
     ] = None,
