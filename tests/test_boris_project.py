@@ -134,3 +134,20 @@ def test_two_observations_of_the_same_animal_and_video_are_refused(tmp_path):
 
     with pytest.raises(AnnotationError, match="observations 'obs_fst_01.mp4' and 'copy' both label animal 'm1'"):
         read_annotations(_project_with(tmp_path, twice), behaviour_map={"Immobility": "immobile"})
+
+
+def test_validate_takes_the_project_file_as_a_raters_annotations(tmp_path):
+    from typer.testing import CliRunner
+
+    from behavscore.cli import app
+
+    truth, intervals = make_truth(2, three_class=False)
+    truth.to_csv(tmp_path / "seconds.csv", index=False)
+    write_project(tmp_path / "rater.boris", boris_project(intervals, TWO_CLASS_NAMES))
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["validate", str(tmp_path / "seconds.csv"), str(tmp_path / "rater.boris"), "--map", "Immobility=immobile",
+                                 "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    row = pd.read_csv(out / "agreement.csv").iloc[0]
+    assert row["n_animals"] == 3 and row["accuracy"] == 1.0
+    assert json.loads((out / "validate_params.json").read_text())["inputs"]["human"]["format"] == "boris_project"
