@@ -151,3 +151,15 @@ def test_validate_takes_the_project_file_as_a_raters_annotations(tmp_path):
     row = pd.read_csv(out / "agreement.csv").iloc[0]
     assert row["n_animals"] == 3 and row["accuracy"] == 1.0
     assert json.loads((out / "validate_params.json").read_text())["inputs"]["human"]["format"] == "boris_project"
+
+
+def test_a_live_observation_without_media_is_named_by_its_id(tmp_path):
+    # Scored live (BORIS's LIVE observations): no media file, so the observation id names the video.
+    project = boris_project([("/lab/videos/fst_01.mp4", "m1", "immobile", 2.0, 5.0)], TWO_CLASS_NAMES)
+    obs = project["observations"].pop("obs_fst_01.mp4")
+    project["observations"] = {"cage 4 live": {**obs, "type": "LIVE", "file": {}, "media_info": {}}}
+    write_project(tmp_path / "live.boris", project)
+    got = read_annotations(tmp_path / "live.boris", behaviour_map={"Immobility": "immobile"})
+    assert set(got["video"]) == {"cage 4 live"} and set(got["animal"]) == {"m1"}
+    assert got.loc[got["label"] == "immobile", "second"].tolist() == [2, 3, 4]
+    assert got["second"].max() == 4  # no media length: the table ends with the last event
