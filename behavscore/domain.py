@@ -12,8 +12,7 @@ no animal of 36 is reported): no fresh synthetic animal of the model's protocol 
 (0 of 24 of seeds 9201-9302 at full resolution, 0 of 36 at the sample videos' resolution, no
 sample animal); the real open-field mouse is, with either model (it travels further each
 second than any training animal), and so is the tethered home-cage mouse, 1 (FST 2-class
-model) or 3 (TST model) of the 18 B-SOiD mice, and 5 of 18 FST animals scored with the TST
-model.
+model) or 3 (TST model) of the 18 B-SOiD mice, and 5 of 18 FST animals given to the TST model.
 """
 
 from __future__ import annotations
