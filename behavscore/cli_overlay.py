@@ -87,6 +87,19 @@ def _recorded_rois(results_dir: Path, video: Path) -> list[tuple] | None:
         return None
 
 
+def _rater_seconds(path: Path, video: Path, behaviour_map: str, subject_map: str) -> pd.DataFrame:
+    """A rater's per-second labels of this video (refused: per-animal totals, or no row of it)."""
+    from .annotations import parse_behaviour_map, parse_pairs, read_annotations
+
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: file not found (--human)")
+    table = read_annotations(path, behaviour_map=parse_behaviour_map(behaviour_map) if behaviour_map else None,
+                             animal_map=parse_pairs(subject_map, "--subject-map entry", "name=id"))
+    if "second" not in table.columns:
+        raise ValueError(f"{path.name}: per-animal totals have no seconds to draw; give the rater's per-second annotations")
+    return _rows_of_video(table, video, path)
+
+
 def overlay(
     video: Annotated[Path, typer.Argument(help="Video file to annotate (mp4, avi, mov, wmv, ...).")],
     protocol: Annotated[str, typer.Option("--protocol", "-p", help="fst or tst.")] = "fst",
@@ -123,6 +136,12 @@ def overlay(
     lag_s: Annotated[
         float, typer.Option("--lag-s", help="Compare frames this many seconds apart, rounded to whole frames (0 = consecutive frames).")
     ] = DEFAULT_LAG_S,
+    human: Annotated[
+        Optional[Path],
+        typer.Option("--human", help="A rater's annotations of this video (BORIS project or export, per-second table): drawn beside the scorer's labels, the seconds they differ marked."),
+    ] = None,
+    behaviour_map: Annotated[str, typer.Option("--map", help='The rater\'s behaviour names to labels, e.g. "Immobility=immobile".')] = "",
+    subject_map: Annotated[str, typer.Option("--subject-map", help='The rater\'s subject names to animal ids, e.g. "Mouse 1=m01".')] = "",
 ) -> None:
     """Annotated copy of a video: ROI boxes coloured by each second's label, running immobility, time and window."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -172,11 +191,14 @@ def overlay(
         if rois is None:
             rois = [(str(seconds["animal"].iloc[0]), 0, 0, info.width_px, info.height_px)]
 
+    rater = None
+    if human is not None:
+        rater = ("rater", _run(lambda: _rater_seconds(human, video, behaviour_map, subject_map)))
     first_s = start_s or 0.0
     last_s = end_s if end_s is not None else (info.duration_claimed_s or None)
     total = max(int(round(((last_s or first_s) - first_s) * info.fps)), 0) or None
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console, transient=True) as progress:
         task = progress.add_task(f"writing {out.name}", total=total)
-        written = _run(lambda: write_overlay(video, seconds, rois, out, window_s, start_s, end_s, on_frame=lambda i: progress.advance(task), scale=scale or legible_scale(probe(video).height_px)))
+        written = _run(lambda: write_overlay(video, seconds, rois, out, window_s, start_s, end_s, on_frame=lambda i: progress.advance(task), scale=scale or legible_scale(probe(video).height_px), rater=rater))
     segment = "" if start_s is None and end_s is None else f", {first_s:g}-{end_s if end_s is not None else 'end'} s"
     console.print(f"written {written} (window {window_s[0]:g}-{window_s[1]:g} s{segment})")

@@ -16,7 +16,7 @@ from rich.table import Table
 from .agreement import AgreementReport, agreement_figure, compare
 from .cohort_stats import default_group_columns
 from .group_agreement import conclusion_lines, group_conclusions
-from .minute_agreement import minute_agreement, minute_line
+from .agreement_in_time import disagreement_runs, minute_agreement, minute_line
 from .annotations import AnnotationError, is_annotation_file, parse_behaviour_map, parse_column_map, parse_pairs, read_annotations
 from .outputs import sha256_file
 from .protocols import PROTOCOLS
@@ -159,17 +159,28 @@ def _scorer_values(reports: list[AgreementReport]) -> dict[str, pd.DataFrame]:
     return values
 
 
-def _minute_tables(reports: list[AgreementReport]) -> pd.DataFrame:
-    """Minute-by-minute agreement of every comparison of per-second tables, one table."""
-    tables = []
-    for r in reports:
-        if r.per_second_compared:
-            tables.append(minute_agreement(r.aligned, r.compared_window).assign(comparison=r.comparison, a=r.name_a, b=r.name_b))
+def _in_time(reports: list[AgreementReport], table) -> pd.DataFrame:
+    """``table(report)`` of every comparison of per-second tables, one table led by the comparison."""
+    tables = [table(r).assign(comparison=r.comparison, a=r.name_a, b=r.name_b) for r in reports if r.per_second_compared]
     if not tables:
         return pd.DataFrame()
     out = pd.concat(tables, ignore_index=True)
     first = ["comparison", "a", "b"]
     return out[first + [c for c in out.columns if c not in first]]
+
+
+def disagreement_lines(runs: pd.DataFrame, n: int = 3) -> list[str]:
+    """The longest stretches each comparison parts over, to watch."""
+    lines = []
+    for comparison, part in runs.groupby("comparison", sort=False):
+        if part.empty:
+            continue
+        shown = "; ".join(
+            f"{r.video} {r.animal} {r.start_s:g}-{r.end_s:g} s ({r.a} {r.label_a}, {r.b} {r.label_b})" for r in part.head(n).itertuples()
+        )
+        lines.append(f"{comparison}, longest stretches apart: {shown}; all {len(part)} in disagreements.csv "
+                     "(watch them: behavscore overlay VIDEO --results ... --human FILE --start-s ...)")
+    return lines
 
 
 def _cohort_groups(path: Path, groups: str) -> tuple[pd.DataFrame, list[str]]:
@@ -281,9 +292,11 @@ def validate(
         )
         first = ["comparison", "a", "b"]
         per_animal[first + [c for c in per_animal.columns if c not in first]].to_csv(out / "per_animal.csv", index=False)
-        minutes = _minute_tables(reports)
+        minutes = _in_time(reports, lambda r: minute_agreement(r.aligned, r.compared_window))
+        runs = _in_time(reports, lambda r: disagreement_runs(r.aligned))
         if not minutes.empty:
             minutes.to_csv(out / "minutes_agreement.csv", index=False)
+            runs.to_csv(out / "disagreements.csv", index=False)
         agreement_figure(reports, out / "agreement.png")
         if conclusions is not None:
             conclusions.to_csv(out / "groups.csv", index=False)
@@ -311,6 +324,8 @@ def validate(
     if not minutes.empty:
         for comparison, part in minutes.groupby("comparison", sort=False):
             console.print(minute_line(comparison, part), markup=False)
+        for line in disagreement_lines(runs):
+            console.print(line, markup=False)
     if conclusions is not None:
         console.print(_groups_table(conclusions))
         for line in conclusion_lines(conclusions):
@@ -330,6 +345,6 @@ def validate(
                 f"note: {rep.comparison}: animal '{rec.animal}' of video '{rec.video}' not compared: {rec.reason}",
                 markup=False,
             )
-    written = ("agreement.csv, per_animal.csv, " + ("minutes_agreement.csv, " if not minutes.empty else "") + "agreement.png, "
+    written = ("agreement.csv, per_animal.csv, " + ("minutes_agreement.csv, disagreements.csv, " if not minutes.empty else "") + "agreement.png, "
                + ("groups.csv, " if conclusions is not None else ""))
     console.print(f"wrote {written}validate_params.json to {out}", markup=False)

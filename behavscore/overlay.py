@@ -28,6 +28,8 @@ NO_LABEL_COLOUR_BGR: tuple[int, int, int] = (160, 160, 160)
 TEXT_COLOUR_BGR: tuple[int, int, int] = (255, 255, 255)
 #: Colour (BGR) of the panels behind text.
 PANEL_COLOUR_BGR: tuple[int, int, int] = (0, 0, 0)
+#: Colour (BGR) of the mark of a second the rater labels differently.
+DIFFERS_COLOUR_BGR: tuple[int, int, int] = (0, 230, 255)  # yellow
 FOURCC = "mp4v"
 
 
@@ -45,12 +47,16 @@ class AnimalState:
         Label of the current second (None when the second has no label).
     immobile_s : float
         Immobile seconds inside the scored window, up to and including the current second.
+    rater_label : str or None
+        A rater's label of the current second, drawn beside the scorer's (None: no rater
+        drawn, or the rater labelled nothing).
     """
 
     animal: str
     roi: tuple[int, int, int, int]
     label: str | None
     immobile_s: float
+    rater_label: str | None = None
 
 
 def label_colour_bgr(label: str | None) -> tuple[int, int, int]:
@@ -141,12 +147,15 @@ def states_at(running: pd.DataFrame, rois: Sequence[tuple], second: int) -> list
     return _states(lines, rois, second)
 
 
-def _states(lines: dict[str, _AnimalTimeline], rois: Sequence[tuple], second: int) -> list[AnimalState]:
+def _states(lines: dict[str, _AnimalTimeline], rois: Sequence[tuple], second: int,
+            rater: dict[str, _AnimalTimeline] | None = None) -> list[AnimalState]:
     states = []
     for animal, x, y, w, h in rois:
         line = lines.get(str(animal))
         label, immobile_s = line.at(second) if line is not None else (None, 0.0)
-        states.append(AnimalState(str(animal), (int(x), int(y), int(w), int(h)), label, immobile_s))
+        rater_line = (rater or {}).get(str(animal))
+        rater_label = rater_line.at(second)[0] if rater_line is not None else None
+        states.append(AnimalState(str(animal), (int(x), int(y), int(w), int(h)), label, immobile_s, rater_label))
     return states
 
 
@@ -180,7 +189,8 @@ def _text_block(frame: np.ndarray, lines: Sequence[tuple[str, tuple[int, int, in
         cv2.putText(frame, text, (x + 2, top + (k + 1) * line_h - b), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness, cv2.LINE_AA)
 
 
-def draw_frame(frame_bgr: np.ndarray, t_s: float, states: Sequence[AnimalState], window_s: tuple[float, float]) -> np.ndarray:
+def draw_frame(frame_bgr: np.ndarray, t_s: float, states: Sequence[AnimalState], window_s: tuple[float, float],
+               rater: str | None = None) -> np.ndarray:
     """Draw ROI boxes, labels, running immobility, time and window status on a copy of a frame.
 
     Parameters
@@ -193,14 +203,17 @@ def draw_frame(frame_bgr: np.ndarray, t_s: float, states: Sequence[AnimalState],
         What to draw for each animal (see :func:`states_at`).
     window_s : (float, float)
         Scored window ``(start_s, end_s)``.
+    rater : str, optional
+        Name of the rater whose labels (``AnimalState.rater_label``) are drawn too.
 
     Returns
     -------
     numpy.ndarray
         The annotated frame. Each ROI gets a box, inside its rectangle, in its label's colour
         (:data:`LABEL_COLOURS_BGR`), and a panel at its top-left corner with the animal, the
-        label and the running immobility; the frame's bottom-left corner shows the time and
-        whether the current second is scored.
+        label and the running immobility; with a rater, a line with the rater's label in its
+        colour, marked ``DIFFERS`` in yellow on a second the two label differently. The frame's
+        bottom-left corner shows the time and whether the current second is scored.
     """
     if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
         raise ValueError(f"expected a (height, width, 3) BGR frame, got shape {frame_bgr.shape}")
@@ -218,11 +231,12 @@ def draw_frame(frame_bgr: np.ndarray, t_s: float, states: Sequence[AnimalState],
         frame[y0:y1, x0 : min(x0 + t, x1)] = colour
         frame[y0:y1, max(x1 - t, x0) : x1] = colour
         label = s.label if s.label is not None else "none"
-        _text_block(
-            frame,
-            [(f"{s.animal}: {label}", colour), (f"immobile {s.immobile_s:g} s", TEXT_COLOUR_BGR)],
-            x0 + t, y0 + t, max(x1 - x0 - 2 * t, 8),
-        )
+        lines = [(f"{s.animal}: {label}", colour), (f"immobile {s.immobile_s:g} s", TEXT_COLOUR_BGR)]
+        if rater is not None:
+            lines.append((f"{rater}: {s.rater_label if s.rater_label is not None else 'none'}", label_colour_bgr(s.rater_label)))
+            if s.rater_label is not None and s.label is not None and s.rater_label != s.label:
+                lines.append(("DIFFERS", DIFFERS_COLOUR_BGR))
+        _text_block(frame, lines, x0 + t, y0 + t, max(x1 - x0 - 2 * t, 8))
     second = int(math.floor(t_s + 1e-9))
     scored = bool(in_window_mask(np.array([second]), window_s)[0])
     status = "scored" if scored else "not scored"
@@ -280,6 +294,7 @@ def write_overlay(
     end_s: float | None = None,
     on_frame: Callable[[int], None] | None = None,
     scale: int = 1,
+    rater: tuple[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write an annotated copy of a video (or of a segment of it) as an mp4.
 
@@ -305,6 +320,9 @@ def write_overlay(
     scale : int
         Enlarge frames this many times (pixels repeated, nothing smoothed), so the labels of a
         small video stay legible; see :func:`legible_scale`.
+    rater : (str, pandas.DataFrame), optional
+        A rater's name and per-second labels of this video (``animal, second, label``), drawn
+        beside the scorer's so the seconds the two part over can be watched.
 
     Returns
     -------
@@ -337,6 +355,7 @@ def write_overlay(
         raise ValueError(f"{info.path.name}: animal(s) {', '.join(map(repr, unknown))} not in the per-second labels (animals: {', '.join(animals) or 'none'})")
     first, stop = frame_span(info.fps, start_s, end_s)
     lines = _timelines(running_immobility_s(seconds, window_s))
+    rater_lines = _timelines(running_immobility_s(rater[1], window_s)) if rater is not None else None
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix or '.mp4'}")
@@ -362,8 +381,8 @@ def write_overlay(
             if scale > 1:
                 frame = cv2.resize(frame, size, interpolation=cv2.INTER_NEAREST)
             t_s = i / info.fps
-            states = _states(lines, drawn_rois, int(math.floor(t_s + 1e-9)))
-            writer.write(draw_frame(frame, t_s, states, window_s))
+            states = _states(lines, drawn_rois, int(math.floor(t_s + 1e-9)), rater_lines)
+            writer.write(draw_frame(frame, t_s, states, window_s, rater[0] if rater is not None else None))
             n_written += 1
             if on_frame is not None:
                 on_frame(i)

@@ -80,6 +80,11 @@ def test_validate_writes_agreement_tables_and_figure(files, tmp_path):
     assert minutes[["bin_start_s", "bin_end_s", "n_animals"]].values.tolist() == [[0, 20, 3]]
     assert minutes.loc[0, "mean_a_s"] == pytest.approx(35 / 3) and minutes.loc[0, "mean_b_s"] == pytest.approx(35 / 3)
     assert "minute by minute" in result.output
+    # m1: auto immobile from 8 s, human from 9 s; m2: auto from 12 s, human from 11 s
+    runs = pd.read_csv(out / "disagreements.csv")
+    assert runs[["animal", "start_s", "end_s", "label_a", "label_b"]].values.tolist() == [
+        ["m1", 8, 9, "immobile", "mobile"], ["m2", 11, 12, "mobile", "immobile"]]
+    assert "longest stretches apart: fst_01.mp4 m1 8-9 s (auto immobile, human mobile)" in " ".join(result.output.split())
     assert (out / "agreement.png").read_bytes()[:4] == b"\x89PNG"
     params = json.loads((out / "validate_params.json").read_text())
     assert params["map"] == {"Immobility": "immobile"} and params["window_s"] == [0.0, 20.0]

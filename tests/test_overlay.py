@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from behavscore.cli_overlay import HELP, overlay
 from behavscore.overlay import (
+    DIFFERS_COLOUR_BGR,
     LABEL_COLOURS_BGR,
     NO_LABEL_COLOUR_BGR,
     AnimalState,
@@ -157,6 +158,24 @@ def test_draw_frame_draws_unlabelled_seconds_grey():
     drawn = draw_frame(frame, 0.0, [AnimalState("A", ROI_A[1:], None, 0.0)], window_s=(120, 360))
     _, x, y, w, h = ROI_A
     assert tuple(drawn[y + h - 1, x + w // 2]) == NO_LABEL_COLOUR_BGR
+
+
+def _differs_marked(frame, roi, exact: bool = True) -> bool:
+    """Whether the yellow DIFFERS mark is drawn in an ROI (exactly, or near it after video coding)."""
+    _, x, y, w, h = roi
+    panel = frame[y : y + h // 2, x : x + w].reshape(-1, 3).astype(int)
+    if exact:
+        return bool((panel == DIFFERS_COLOUR_BGR).all(axis=1).any())
+    b, g, r = panel.T
+    return bool(((b < 90) & (g > 170) & (r > 200)).sum() >= 5)
+
+
+def test_draw_frame_marks_a_second_the_rater_labels_differently():
+    frame = np.full((*SIZE, 3), 128, np.uint8)
+    states = [AnimalState("A", ROI_A[1:], "immobile", 3.0, rater_label="mobile"), AnimalState("B", ROI_B[1:], "mobile", 0.0, rater_label="mobile")]
+    drawn = draw_frame(frame, 1.5, states, window_s=(0, 4), rater="rater")
+    assert _differs_marked(drawn, ROI_A) and not _differs_marked(drawn, ROI_B)
+    assert not _differs_marked(draw_frame(frame, 1.5, states, window_s=(0, 4)), ROI_A)  # no rater, no mark
 
 
 # --- writing videos ------------------------------------------------------------------------------
@@ -334,3 +353,21 @@ def test_recorded_window_of_a_late_test_is_moved_onto_the_video(grey_video, resu
     r = runner.invoke(_app(), args + _roi_args(ROI_A) + _roi_args(ROI_B))
     assert r.exit_code == 0, r.output
     assert "window 1-3 s" in r.output
+
+
+def test_command_draws_a_raters_labels_and_marks_where_they_differ(grey_video, results_dir, tmp_path):
+    # The scorer (results_dir): A mobile, immobile, immobile, mobile. The rater: A immobile from 2 s.
+    human = tmp_path / "rater.csv"
+    _seconds_table(grey_video.name, ["mobile", "mobile", "immobile", "immobile"], ["mobile"] * 4).to_csv(human, index=False)
+    out = tmp_path / "rated.mp4"
+    args = ["overlay", str(grey_video), "--results", str(results_dir), "--window", "0:4", "--out", str(out), "--human", str(human)]
+    r = runner.invoke(_app(), args + _roi_args(ROI_A, ROI_B))
+    assert r.exit_code == 0, r.output
+    frames, _ = _read_frames(out)
+    marked = [_differs_marked(frames[int((s + 0.5) * FPS)], ROI_A, exact=False) for s in range(4)]
+    assert marked == [False, True, False, True]
+    assert not any(_differs_marked(f, ROI_B, exact=False) for f in frames)
+    totals = tmp_path / "stopwatch.csv"
+    totals.write_text("video,animal,immobility_s\nclip.mp4,A,2\n")
+    r = runner.invoke(_app(), args[:-1] + [str(totals)] + _roi_args(ROI_A, ROI_B))
+    assert r.exit_code != 0 and "per-animal totals have no seconds" in r.output

@@ -1,9 +1,10 @@
-"""Agreement minute by minute: does the machine give the raters' time course?
+"""When in the test two scorers part: minute by minute, and the stretches of seconds to watch.
 
 Papers show FST and TST immobility per minute as well as over the scored window (immobility
-rises as the test goes on; a drug may act late or early). Two scorers can agree on each
-animal's total yet part in one stretch: the first minutes, when an animal stops only briefly
-between struggles, are where hand scorers differ most.
+rises as the test goes on; a drug may act late or early), and two scorers can agree on each
+animal's total yet part in one stretch. The stretches of consecutive seconds they label
+differently, longest first, are what a lab watches (``behavscore overlay --human``) to decide
+who is right.
 """
 
 from __future__ import annotations
@@ -82,3 +83,51 @@ def minute_line(comparison: str, minutes: pd.DataFrame) -> str:
         f"largest bias {worst['bias_s']:+.1f} s ({worst['bin_start_s']:g}-{worst['bin_end_s']:g} s), widest limits of agreement "
         f"{spread['loa_low_s']:.1f} to {spread['loa_high_s']:.1f} s ({spread['bin_start_s']:g}-{spread['bin_end_s']:g} s)"
     )
+
+
+#: Columns of :func:`disagreement_runs`.
+RUN_COLUMNS: tuple[str, ...] = ("video", "animal", "start_s", "end_s", "duration_s", "label_a", "label_b")
+
+
+def disagreement_runs(aligned: pd.DataFrame) -> pd.DataFrame:
+    """Stretches of consecutive seconds that two scorers label differently, longest first.
+
+    Parameters
+    ----------
+    aligned : pandas.DataFrame
+        Seconds labelled by both scorers (``video, animal, second, label_a, label_b``:
+        :func:`behavscore.agreement.align`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`RUN_COLUMNS`: one row per run of consecutive seconds of one animal with the same
+        pair of differing labels, ``[start_s, end_s)``; sorted by ``duration_s`` (longest first),
+        then video, animal and start.
+    """
+    df = aligned.sort_values(["video", "animal", "second"], kind="stable").reset_index(drop=True)
+    differ = (df["label_a"] != df["label_b"]).to_numpy()
+    same_as_before = (
+        (df["second"].diff() == 1)
+        & (df["video"] == df["video"].shift())
+        & (df["animal"] == df["animal"].shift())
+        & (df["label_a"] == df["label_a"].shift())
+        & (df["label_b"] == df["label_b"].shift())
+    ).to_numpy()
+    starts = differ & ~(same_as_before & np.r_[False, differ[:-1]])
+    run = np.cumsum(starts)[differ]
+    part = df[differ]
+    if part.empty:
+        return pd.DataFrame(columns=list(RUN_COLUMNS))
+    g = part.groupby(run, sort=False)
+    out = pd.DataFrame({
+        "video": g["video"].first(),
+        "animal": g["animal"].first(),
+        "start_s": g["second"].min().astype(float),
+        "end_s": g["second"].max().astype(float) + 1.0,
+        "label_a": g["label_a"].first(),
+        "label_b": g["label_b"].first(),
+    })
+    out["duration_s"] = out["end_s"] - out["start_s"]
+    out = out.sort_values(["duration_s", "video", "animal", "start_s"], ascending=[False, True, True, True], kind="stable")
+    return out[list(RUN_COLUMNS)].reset_index(drop=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from behavscore.minute_agreement import minute_agreement, minute_line
+from behavscore.agreement_in_time import disagreement_runs, minute_agreement, minute_line
 
 
 def _aligned(onsets_a: dict[str, int], onsets_b: dict[str, int], seconds: range) -> pd.DataFrame:
@@ -39,3 +39,24 @@ def test_a_window_that_is_not_whole_minutes_ends_with_a_short_bin():
     minutes = minute_agreement(aligned, (0, 90))
     assert minutes[["bin_start_s", "bin_end_s"]].values.tolist() == [[0, 60], [60, 90]]
     assert minutes["mean_a_s"].tolist() == [10.0, 30.0]
+
+
+def _pairs(animal: str, a: str, b: str, first_s: int = 0) -> list[tuple]:
+    code = {"I": "immobile", "M": "mobile", "S": "swimming"}
+    return [("v.mp4", animal, first_s + i, code[x], code[y]) for i, (x, y) in enumerate(zip(a, b))]
+
+
+def test_disagreements_are_runs_of_the_same_pair_of_labels_longest_first():
+    rows = (_pairs("m1", "MMIIIIIMMM", "MMMMIIIIMM")  # a says immobile first (2-3 s), b stays immobile longer (7 s)
+            + _pairs("m2", "IIII", "MSSM")  # 0: I/M, 1-2: I/S, 3: I/M: a change of pair starts a new run
+            + _pairs("m3", "II", "MM", first_s=10) + _pairs("m3", "I", "M", first_s=13))  # a gap in the seconds too
+    aligned = pd.DataFrame(rows, columns=["video", "animal", "second", "label_a", "label_b"])
+    runs = disagreement_runs(aligned)
+    got = [(r.animal, r.start_s, r.end_s, r.label_a, r.label_b) for r in runs.itertuples()]
+    assert got == [
+        ("m1", 2, 4, "immobile", "mobile"), ("m2", 1, 3, "immobile", "swimming"), ("m3", 10, 12, "immobile", "mobile"),
+        ("m1", 7, 8, "mobile", "immobile"), ("m2", 0, 1, "immobile", "mobile"), ("m2", 3, 4, "immobile", "mobile"),
+        ("m3", 13, 14, "immobile", "mobile"),
+    ]
+    assert (runs["duration_s"] == runs["end_s"] - runs["start_s"]).all()
+    assert disagreement_runs(aligned.assign(label_b=aligned["label_a"])).empty
