@@ -59,6 +59,16 @@ class AnimalState:
     rater_label: str | None = None
 
 
+def labels_differ(label: str | None, rater_label: str | None) -> bool:
+    """Whether a rater's label of a second differs from the scorer's. A 2-class label set beside
+    a 3-class one (``mobile`` beside ``swimming``/``climbing``) is compared as immobile or not."""
+    if label is None or rater_label is None:
+        return False
+    if "mobile" in (label, rater_label):
+        return (label == "immobile") != (rater_label == "immobile")
+    return label != rater_label
+
+
 def label_colour_bgr(label: str | None) -> tuple[int, int, int]:
     """BGR colour of a label; grey for no label or a label without a colour of its own."""
     if label is None or (isinstance(label, float) and math.isnan(label)):
@@ -212,7 +222,8 @@ def draw_frame(frame_bgr: np.ndarray, t_s: float, states: Sequence[AnimalState],
         The annotated frame. Each ROI gets a box, inside its rectangle, in its label's colour
         (:data:`LABEL_COLOURS_BGR`), and a panel at its top-left corner with the animal, the
         label and the running immobility; with a rater, a line with the rater's label in its
-        colour, marked ``DIFFERS`` in yellow on a second the two label differently. The frame's
+        colour, marked ``DIFFERS`` in yellow on a second the two label differently
+        (:func:`labels_differ`). The frame's
         bottom-left corner shows the time and whether the current second is scored.
     """
     if frame_bgr.ndim != 3 or frame_bgr.shape[2] != 3:
@@ -234,7 +245,7 @@ def draw_frame(frame_bgr: np.ndarray, t_s: float, states: Sequence[AnimalState],
         lines = [(f"{s.animal}: {label}", colour), (f"immobile {s.immobile_s:g} s", TEXT_COLOUR_BGR)]
         if rater is not None:
             lines.append((f"{rater}: {s.rater_label if s.rater_label is not None else 'none'}", label_colour_bgr(s.rater_label)))
-            if s.rater_label is not None and s.label is not None and s.rater_label != s.label:
+            if labels_differ(s.label, s.rater_label):
                 lines.append(("DIFFERS", DIFFERS_COLOUR_BGR))
         _text_block(frame, lines, x0 + t, y0 + t, max(x1 - x0 - 2 * t, 8))
     second = int(math.floor(t_s + 1e-9))

@@ -176,6 +176,10 @@ def test_draw_frame_marks_a_second_the_rater_labels_differently():
     drawn = draw_frame(frame, 1.5, states, window_s=(0, 4), rater="rater")
     assert _differs_marked(drawn, ROI_A) and not _differs_marked(drawn, ROI_B)
     assert not _differs_marked(draw_frame(frame, 1.5, states, window_s=(0, 4)), ROI_A)  # no rater, no mark
+    # A 3-class scorer beside a 2-class rater: swimming is mobile.
+    three = [AnimalState("A", ROI_A[1:], "swimming", 0.0, rater_label="mobile"), AnimalState("B", ROI_B[1:], "climbing", 0.0, rater_label="immobile")]
+    drawn = draw_frame(frame, 1.5, three, window_s=(0, 4), rater="rater")
+    assert not _differs_marked(drawn, ROI_A) and _differs_marked(drawn, ROI_B)
 
 
 # --- writing videos ------------------------------------------------------------------------------
