@@ -532,7 +532,10 @@ def icc_agreement(ratings: np.ndarray, level: float = 0.95) -> pd.DataFrame:
         out["ci95_low"], out["ci95_high"] = [1.0], [1.0]
         return pd.DataFrame(out)
     a, b = k * icc / (n * (1 - icc)), 1 + k * icc * (n - 1) / (n * (1 - icc))
-    df_v = (a * msc + b * mse) ** 2 / ((a * msc) ** 2 / (k - 1) + (b * mse) ** 2 / ((n - 1) * (k - 1)))
+    spread_df = (a * msc) ** 2 / (k - 1) + (b * mse) ** 2 / ((n - 1) * (k - 1))
+    if not spread_df > 0:  # animals that do not differ at all, scored with a constant offset: no interval
+        return pd.DataFrame(out)
+    df_v = (a * msc + b * mse) ** 2 / spread_df
     q = 1 - (1 - level) / 2
     f_low, f_high = stats.f.ppf(q, n - 1, df_v), stats.f.ppf(q, df_v, n - 1)
     spread = k * msc + (k * n - k - n) * mse

@@ -890,6 +890,7 @@ def read_annotations(
     default_animal: Optional[str] = None,
     animal_map: Optional[Mapping[str, str]] = None,
     column_map: Optional[Mapping[str, str]] = None,
+    observations: Optional[str] = None,
 ) -> pd.DataFrame:
     """Read any supported annotation file into a per-second label table.
 
@@ -908,6 +909,9 @@ def read_annotations(
     column_map : mapping of str to str, optional
         A file's own column names -> ours (:func:`parse_column_map`), e.g. another program's
         export of per-animal totals.
+    observations : str, optional
+        BORIS project files only: pattern of the observation ids to read (see
+        :func:`behavscore.boris_project.read_boris_project`); refused for other files.
 
     Returns
     -------
@@ -917,12 +921,14 @@ def read_annotations(
         (:func:`read_per_animal`) is returned as it reads, with ``attrs["format"] ==
         "per_animal"``.
     """
-    if Path(path).is_dir():
-        return _read_folder(Path(path), behaviour_map, default_label, duration_s, default_animal, animal_map, column_map)
     from .boris_project import is_boris_project, read_boris_project
 
+    if observations is not None and not is_boris_project(path):
+        raise AnnotationError(f"{Path(path).name}: observations are chosen by id in BORIS project files (.boris) only")
+    if Path(path).is_dir():
+        return _read_folder(Path(path), behaviour_map, default_label, duration_s, default_animal, animal_map, column_map)
     if is_boris_project(path):
-        return read_boris_project(path, behaviour_map, default_label, duration_s, default_animal, animal_map)
+        return read_boris_project(path, behaviour_map, default_label, duration_s, default_animal, animal_map, observations)
     table = _load_table(path, column_map)
     fmt = _detect_format(table)
     if fmt == "per_animal":

@@ -13,6 +13,7 @@ the project, the observation and the event's place in its list.
 
 from __future__ import annotations
 
+import fnmatch
 import gzip
 import json
 import math
@@ -128,8 +129,9 @@ def read_boris_project(
     duration_s: DurationArg = None,
     default_animal: Optional[str] = None,
     animal_map: Optional[Mapping[str, str]] = None,
+    observations: Optional[str] = None,
 ) -> pd.DataFrame:
-    """Read every observation of a BORIS project into per-second labels.
+    """Read every observation of a BORIS project (or those chosen by id) into per-second labels.
 
     Parameters
     ----------
@@ -137,6 +139,9 @@ def read_boris_project(
         ``.boris`` (JSON) or ``.boris.gz`` project file.
     behaviour_map, default_label, duration_s, default_animal, animal_map
         As in :func:`behavscore.annotations.read_boris_events`.
+    observations : str, optional
+        Shell-style pattern of the observation ids to read, case-insensitive (e.g. ``*rater A*``:
+        a project holding two raters' observations of the same videos); default all.
 
     Returns
     -------
@@ -160,9 +165,15 @@ def read_boris_project(
         str(b.get("code", "")).strip(): str(b.get("type", ""))
         for b in (project.get("behaviors_conf") or {}).values() if isinstance(b, Mapping)
     }
+    chosen = {str(k): v for k, v in project["observations"].items()
+              if observations is None or fnmatch.fnmatchcase(str(k).casefold(), observations.casefold())}
+    if not chosen:
+        raise AnnotationError(
+            f"{path.name}: no observation id matches {observations!r}; its observations: {', '.join(map(str, project['observations']))}"
+        )
     parts = []
-    for obs_id, obs in project["observations"].items():
-        table = observation_table(path.name, str(obs_id), obs, ethogram)
+    for obs_id, obs in chosen.items():
+        table = observation_table(path.name, obs_id, obs, ethogram)
         seconds = _read_boris_events_table(table, behaviour_map, default_label, duration_s, default_animal, animal_map)
         parts.append(seconds.assign(_observation=str(obs_id)))
     joined = pd.concat(parts, ignore_index=True)
@@ -173,7 +184,8 @@ def read_boris_project(
         both = twice[(twice[keys] == first[keys]).all(axis=1)]["_observation"].tolist()
         raise AnnotationError(
             f"{path.name}: observations '{both[0]}' and '{both[1]}' both label animal '{first.animal}' of video "
-            f"'{first.video}' (second {first.second}); keep one observation per video and animal"
+            f"'{first.video}' (second {first.second}); keep one observation per video and animal, or read one rater's "
+            "observations by their ids (validate --observations, e.g. '*rater A*')"
         )
     out = joined.drop(columns="_observation").sort_values(keys, kind="stable").reset_index(drop=True)
     out.attrs.update(source=path.name, format="boris_project",

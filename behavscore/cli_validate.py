@@ -249,6 +249,12 @@ def validate(
         str, typer.Option("--groups", help="Group column(s) of the cohort table, comma-separated (default: treatment and dose columns).")
     ] = "",
     reference: Annotated[str, typer.Option("--reference", help="Reference group (default: vehicle, saline, control or dose 0).")] = "",
+    observations: Annotated[
+        str, typer.Option("--observations", help="When HUMAN is a BORIS project holding several raters' observations: read those whose id matches, e.g. '*rater A*'.")
+    ] = "",
+    observations2: Annotated[
+        str, typer.Option("--observations2", help="The same for --human2 (which may be the same project file).")
+    ] = "",
 ) -> None:
     """Compare automatic scores with hand annotations (and a second rater) second by second and per animal.
 
@@ -265,12 +271,16 @@ def validate(
         inputs = {"auto": auto, "human": human}
         if human2 is not None:
             inputs["human2"] = human2
+        chosen = {"human": observations or None, "human2": observations2 or None}
+        if observations2 and human2 is None:
+            raise AnnotationError("--observations2 chooses observations of --human2, which is not given")
         tables: dict[str, pd.DataFrame] = {}
         for name, path in inputs.items():
             if not path.exists():
                 raise AnnotationError(f"{path.name}: file not found ({name})")
             tables[name] = read_annotations(
-                path, behaviour_map=behaviour_map, default_label=default_label, animal_map=animal_map, column_map=column_map
+                path, behaviour_map=behaviour_map, default_label=default_label, animal_map=animal_map, column_map=column_map,
+                observations=chosen.get(name),
             )
         grouping = _cohort_groups(cohort, groups) if cohort is not None else None
         pairs = [("auto", "human")]
@@ -307,6 +317,7 @@ def validate(
             "map": behaviour_map,
             "subject_map": animal_map,
             "columns": column_map,
+            "observations": {k: v for k, v in chosen.items() if v},
             "window_s": list(win) if win else None,
             "labels": labels or None,
             "default_label": default_label,

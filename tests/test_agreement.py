@@ -391,6 +391,12 @@ def test_icc_falls_with_a_systematic_offset_that_leaves_pearson_r_at_one():
     assert np.isnan(icc_agreement(np.ones((5, 2))).iloc[0]["icc"]) and np.isnan(icc_agreement(np.ones((2, 2))).iloc[0]["icc"])
 
 
+def test_icc_of_animals_that_do_not_differ_scored_with_an_offset_is_zero_without_an_interval():
+    # Every animal's latency 0 s by one rater and 1 s by the other: no between-animal variance.
+    out = icc_agreement(np.array([[0.0, 1.0]] * 3)).iloc[0]
+    assert out["icc"] == 0.0 and np.isnan(out["ci95_low"]) and np.isnan(out["ci95_high"])
+
+
 def test_the_report_gives_the_icc_of_immobility_and_of_every_other_measure():
     a = _coded({"m1": "IIIIISSSCC", "m2": "IISSSSSCCC", "m3": "IIIIIIIISC", "m4": "SSSSSCCCCC"})
     b = _coded({"m1": "IIIISSSSCC", "m2": "IIISSSSCCC", "m3": "IIIIIIISSC", "m4": "SSSSSSCCCC"})

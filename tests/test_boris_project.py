@@ -163,3 +163,35 @@ def test_a_live_observation_without_media_is_named_by_its_id(tmp_path):
     assert set(got["video"]) == {"cage 4 live"} and set(got["animal"]) == {"m1"}
     assert got.loc[got["label"] == "immobile", "second"].tolist() == [2, 3, 4]
     assert got["second"].max() == 4  # no media length: the table ends with the last event
+
+
+def test_one_project_with_two_raters_observations_is_read_rater_by_rater(tmp_path):
+    # Inter-rater work in BORIS: each rater codes the same video as an observation of their own.
+    from typer.testing import CliRunner
+
+    from behavscore.cli import app
+
+    truth, intervals = make_truth(6, three_class=False)
+    truth.to_csv(tmp_path / "seconds.csv", index=False)
+    project = boris_project(intervals, TWO_CLASS_NAMES)
+    late = [(m, s, lab, t0 + 1.0 if lab == "immobile" else t0, t1) for m, s, lab, t0, t1 in intervals]  # rater B starts each bout 1 s later
+    other = boris_project(late, TWO_CLASS_NAMES)["observations"]
+    project["observations"] = {f"{k} rater A": v for k, v in project["observations"].items()} | {f"{k} rater B": v for k, v in other.items()}
+    path = tmp_path / "irr.boris"
+    write_project(path, project)
+    mapping = {"Immobility": "immobile"}
+    with pytest.raises(AnnotationError, match="both label animal .*validate --observations"):
+        read_annotations(path, behaviour_map=mapping)
+    pd.testing.assert_frame_equal(_four(read_annotations(path, behaviour_map=mapping, observations="*RATER A")), truth, check_dtype=False)
+    with pytest.raises(AnnotationError, match=r"no observation id matches '\*rater C\*'; its observations: obs_fst_01.mp4 rater A"):
+        read_annotations(path, behaviour_map=mapping, observations="*rater C*")
+    with pytest.raises(AnnotationError, match="BORIS project files"):
+        read_annotations(tmp_path / "seconds.csv", observations="*")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["validate", str(tmp_path / "seconds.csv"), str(path), "--human2", str(path), "--map", "Immobility=immobile",
+                                 "--observations", "*rater A", "--observations2", "*rater B", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    agreement = pd.read_csv(out / "agreement.csv").set_index("comparison")
+    assert agreement.loc["auto vs human", "accuracy"] == 1.0
+    assert agreement.loc["human vs human2", "bias_s"] > 0  # rater B's bouts start later: less immobility
+    assert json.loads((out / "validate_params.json").read_text())["observations"] == {"human": "*rater A", "human2": "*rater B"}
