@@ -341,6 +341,7 @@ def fit_threshold_cmd(
         "", "--window", help="Seconds the hand scores cover, start-end (e.g. 120-360) or fst / tst; needed with per-animal totals."
     ),
     columns: str = typer.Option("", "--columns", help='Column names of your sheet to ours, e.g. "Immobility time (s)=immobility_s".'),
+    observations: str = typer.Option("", "--observations", help="When the annotations are a BORIS project holding several raters' observations: read those whose id matches, e.g. '*rater A*'."),
 ) -> None:
     """Fit the immobility threshold to hand-scored seconds (as DBscorer does with 3–4 videos) or to stopwatch totals."""
     import pandas as pd
@@ -356,7 +357,8 @@ def fit_threshold_cmd(
         auto = pd.read_csv(seconds_csv)
         if "motion" not in auto.columns:
             raise ValueError(f"{seconds_csv.name}: no motion column (use the seconds.csv that 'behavscore score' or 'batch' wrote)")
-        human = read_annotations(annotations, behaviour_map=parse_behaviour_map(map) if map else None, column_map=parse_column_map(columns))
+        human = read_annotations(annotations, behaviour_map=parse_behaviour_map(map) if map else None, column_map=parse_column_map(columns),
+                                 observations=observations or None)
         auto["video"] = auto["video"].map(lambda v: Path(str(v)).name)
         auto["animal"] = auto["animal"].astype(str)
         if not is_per_second(human):

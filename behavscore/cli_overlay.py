@@ -87,14 +87,14 @@ def _recorded_rois(results_dir: Path, video: Path) -> list[tuple] | None:
         return None
 
 
-def _rater_seconds(path: Path, video: Path, behaviour_map: str, subject_map: str) -> pd.DataFrame:
+def _rater_seconds(path: Path, video: Path, behaviour_map: str, subject_map: str, observations: str = "") -> pd.DataFrame:
     """A rater's per-second labels of this video (refused: per-animal totals, or no row of it)."""
     from .annotations import parse_behaviour_map, parse_pairs, read_annotations
 
     if not path.exists():
         raise FileNotFoundError(f"{path}: file not found (--human)")
     table = read_annotations(path, behaviour_map=parse_behaviour_map(behaviour_map) if behaviour_map else None,
-                             animal_map=parse_pairs(subject_map, "--subject-map entry", "name=id"))
+                             animal_map=parse_pairs(subject_map, "--subject-map entry", "name=id"), observations=observations or None)
     if "second" not in table.columns:
         raise ValueError(f"{path.name}: per-animal totals have no seconds to draw; give the rater's per-second annotations")
     return _rows_of_video(table, video, path)
@@ -142,6 +142,7 @@ def overlay(
     ] = None,
     behaviour_map: Annotated[str, typer.Option("--map", help='The rater\'s behaviour names to labels, e.g. "Immobility=immobile".')] = "",
     subject_map: Annotated[str, typer.Option("--subject-map", help='The rater\'s subject names to animal ids, e.g. "Mouse 1=m01".')] = "",
+    observations: Annotated[str, typer.Option("--observations", help="When the annotations are a BORIS project holding several raters' observations: read those whose id matches, e.g. '*rater A*'.")] = "",
 ) -> None:
     """Annotated copy of a video: ROI boxes coloured by each second's label, running immobility, time and window."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -193,7 +194,7 @@ def overlay(
 
     rater = None
     if human is not None:
-        rater = ("rater", _run(lambda: _rater_seconds(human, video, behaviour_map, subject_map)))
+        rater = ("rater", _run(lambda: _rater_seconds(human, video, behaviour_map, subject_map, observations)))
     first_s = start_s or 0.0
     last_s = end_s if end_s is not None else (info.duration_claimed_s or None)
     total = max(int(round(((last_s or first_s) - first_s) * info.fps)), 0) or None

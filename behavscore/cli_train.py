@@ -30,6 +30,7 @@ def train(
     annotations: Annotated[Optional[Path], typer.Option("--annotations", help="BORIS project (.boris) or export, or per-second label table, or a folder of them (one BORIS file per observation).")] = None,
     behaviour_map: Annotated[str, typer.Option("--map", help='Behaviour names to labels, e.g. "Immobility=immobile,Struggle=mobile".')] = "",
     min_bout_s: Annotated[float, typer.Option("--min-bout", help="Immobile runs shorter than this (s) are relabelled.")] = 1.0,
+    observations: Annotated[str, typer.Option("--observations", help="When the annotations are a BORIS project holding several raters' observations: read those whose id matches, e.g. '*rater A*'.")] = "",
     model_card: Annotated[Optional[Path], typer.Option("--model-card", help="Markdown model card to write this model's section into (default: MODEL_CARD.md beside --out).")] = None,
 ) -> None:
     """Train a classifier, cross-validate it by animal (5 folds) and write it as a verified .skops file."""
@@ -62,7 +63,8 @@ def train(
                 if not p.exists():
                     _fail(f"{p} does not exist")
             mapping = parse_behaviour_map(behaviour_map) if behaviour_map else None
-            _, info = train_from_annotations(out, cohort, annotations, protocol, classes, mapping, model_card=card, min_bout_s=min_bout_s)
+            _, info = train_from_annotations(out, cohort, annotations, protocol, classes, mapping, model_card=card,
+                                             observations=observations or None, min_bout_s=min_bout_s)
     except typer.Exit:
         raise
     except (ValueError, OSError) as exc:

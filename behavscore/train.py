@@ -459,6 +459,7 @@ def train_from_annotations(
     classes: int = 2,
     behaviour_map: Mapping[str, str] | None = None,
     model_card: str | os.PathLike | None = None,
+    observations: str | None = None,
     **scorer_kwargs: Any,
 ) -> tuple[ClassifierScorer, dict[str, Any]]:
     """Train a classifier on a lab's own hand-scored videos.
@@ -470,7 +471,7 @@ def train_from_annotations(
     cohort : str or PathLike
         Cohort table (``video, animal`` and optional ROI columns).
     annotations : str or PathLike
-        BORIS export or per-second table, or a folder of them (read by
+        BORIS project or export, or per-second table, or a folder of them (read by
         :func:`behavscore.annotations.read_annotations`).
     protocol : {"fst", "tst"}
     classes : {2, 3}
@@ -478,6 +479,8 @@ def train_from_annotations(
         Annotation behaviour → label (``immobile``, ``mobile``, ``swimming``, ``climbing``).
     model_card : str or PathLike, optional
         Model card to write this model's section into.
+    observations : str, optional
+        Pattern of the observation ids read from a BORIS project (one rater's, of several).
 
     Returns
     -------
@@ -485,7 +488,7 @@ def train_from_annotations(
     """
     from .annotations import read_annotations
 
-    ann = read_annotations(annotations, behaviour_map=behaviour_map)
+    ann = read_annotations(annotations, behaviour_map=behaviour_map, observations=observations)
     if "second" not in ann.columns:
         raise ValueError(
             f"{Path(annotations).name} holds per-animal totals: a classifier learns from labelled seconds "

@@ -75,3 +75,34 @@ def test_train_refuses_a_lab_name_it_was_not_told(lab_cohort, tmp_path):
     ])
     assert r.exit_code != 0 and "unknown label 'Climb'" in r.output and "scored.csv" in r.output
     assert not (tmp_path / "m.skops").exists()
+
+
+def _project_of(truth: pd.DataFrame, raters: tuple[str, ...]) -> dict:
+    """A BORIS project in which each rater coded every video as an observation of their own."""
+    events = {}
+    for (video, animal), rows in truth.sort_values("second").groupby(["video", "animal"]):
+        immobile = (rows["label"] == "immobile").to_numpy()
+        edges = np.flatnonzero(np.diff(np.r_[0, immobile.astype(int), 0]))
+        events.setdefault(video, []).extend([float(rows["second"].iloc[0] + e), animal, "Immobility", "", ""] for e in edges)
+    observations = {
+        f"{video} {rater}": {"file": {"1": [f"/lab/{video}"]}, "type": "MEDIA", "time offset": 0.0, "events": sorted(ev, key=lambda e: e[0]),
+                             "media_info": {"length": {f"/lab/{video}": 60.0}}}
+        for video, ev in events.items() for rater in raters
+    }
+    return {"project_name": "lab", "behaviors_conf": {"0": {"type": "State event", "code": "Immobility"}}, "subjects_conf": {},
+            "observations": observations}
+
+
+def test_train_reads_one_raters_observations_of_a_boris_project(lab_cohort, tmp_path):
+    import json
+
+    truth = pd.read_csv(lab_cohort / "truth.csv")
+    project = tmp_path / "lab.boris"
+    project.write_text(json.dumps(_project_of(truth, ("rater A", "rater B"))))
+    args = ["train", "--protocol", "fst", "--cohort", str(lab_cohort / "cohort.csv"), "--annotations", str(project),
+            "--map", "Immobility=immobile", "--out", str(tmp_path / "m.skops")]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code != 0 and "--observations" in " ".join(r.output.split()) and not (tmp_path / "m.skops").exists()
+    r = CliRunner().invoke(app, args + ["--observations", "*rater B"])
+    assert r.exit_code == 0, r.output
+    assert "Animals: 6; labelled seconds: 360" in (tmp_path / "MODEL_CARD.md").read_text()
