@@ -104,7 +104,7 @@ class ClassifierScorer:
     labels : sequence of str
         Classes, ``("immobile", "mobile")`` or ``("immobile", "swimming", "climbing")``.
     name : str
-        Model name and version as reported in summaries, e.g. ``"fst3-v2"``.
+        Model name and version as reported in summaries, e.g. ``"fst3-v3"``.
     min_bout_s : float
         Immobile runs shorter than this (s) become the most probable other class.
     smooth_half_width_s : int

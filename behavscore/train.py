@@ -21,14 +21,17 @@ from .classifier import LABEL_SETS, ClassifierScorer
 from .model_io import save_model
 from .outputs import sha256_file
 
-#: Model layout/training recipe version, part of every model name (``fst3-v2``).
-MODEL_VERSION = 2
+#: Model layout/training recipe version, part of every model name (``fst3-v3``).
+MODEL_VERSION = 3
 #: Seeds reserved elsewhere (threshold tuning, evaluation, sample videos): never trained on.
-RESERVED_SEEDS = frozenset({101, 102, 103, 104, 105, 106, 9101, 9102, 9201, 9202, 9301, 9302, 9701, 9702, 9803, 9804, 2024, 2025})
+RESERVED_SEEDS = frozenset({101, 102, 103, 104, 105, 106, 9101, 9102, 9201, 9202, 9301, 9302, 9701, 9702, 9803, 9804, 9815, 9816, 2024, 2025})
 #: Seeds of the shipped default models' training cohorts. The TST model learns where a struggle
 #: ends and the passive swing begins within a second, which needs more examples than one cohort
 #: holds: three cohorts (seed 203 was kept out as a development check).
-DEFAULT_SEEDS = {"fst": (201,), "tst": (202, 204, 205)}
+DEFAULT_SEEDS = {"fst": (201, 206), "tst": (202, 204, 205)}
+#: Frame rate of the synthetic cohorts, frames/s: 25 unless named here. Cameras record at 15 to
+#: 30 frames/s, and a movement's per-frame waveform, which the classifier reads, is coarser at 15.
+SEED_FPS = {206: 15.0}
 #: Shipped default models: file stem → (protocol, number of classes).
 DEFAULT_MODELS = {"fst2": ("fst", 2), "fst3": ("fst", 3), "tst2": ("tst", 2)}
 #: Training weight of TST passive-swing seconds (labelled immobile, rare and easily confused
@@ -39,7 +42,7 @@ MODELS_DIR = Path(__file__).resolve().parent / "models"
 
 
 def model_name(protocol: str, classes: int) -> str:
-    """``fst3-v2``-style model name."""
+    """``fst3-v3``-style model name."""
     return f"{protocol}{classes}-v{MODEL_VERSION}"
 
 
@@ -336,6 +339,11 @@ def write_model_card_section(path: str | os.PathLike, name: str, file_name: str,
     return path
 
 
+def seed_fps(seed: int) -> float:
+    """Frame rate of a synthetic training cohort (:data:`SEED_FPS`, else 25 frames/s)."""
+    return SEED_FPS.get(seed, 25.0)
+
+
 def synthetic_table(folder: str | os.PathLike, protocol: str, seeds: Sequence[int], n_videos: int, seconds: float, animals: int) -> pd.DataFrame:
     """Generate synthetic cohorts (one per seed), decode them once, join the truth.
 
@@ -355,7 +363,7 @@ def synthetic_table(folder: str | os.PathLike, protocol: str, seeds: Sequence[in
     tables = []
     for seed in seeds:
         sub = Path(folder) / f"{protocol}_{seed}"
-        cohort = generate_cohort(sub, protocol, n=n_videos, seed=seed, seconds=seconds, animals=animals)
+        cohort = generate_cohort(sub, protocol, n=n_videos, seed=seed, seconds=seconds, animals=animals, fps=seed_fps(seed))
         truth = pd.read_csv(sub / "truth.csv")
         for video, rows in cohort.groupby("video", sort=True):
             rois = [Roi(r.animal, int(r.roi_x), int(r.roi_y), int(r.roi_w), int(r.roi_h)) for r in rows.itertuples()]
@@ -416,7 +424,8 @@ def train_from_synthetic(
         with tempfile.TemporaryDirectory() as tmp:
             table = synthetic_table(work_dir or tmp, protocol, seeds, n_videos, seconds, animals)
     desc = (
-        f"synthetic {protocol.upper()} videos from behavscore.synth, seeds {list(seeds)}, {n_videos} video(s) per seed x "
+        f"synthetic {protocol.upper()} videos from behavscore.synth, seeds {list(seeds)} "
+        f"({', '.join(f'{seed_fps(seed):g}' for seed in seeds)} frames/s), {n_videos} video(s) per seed x "
         f"{animals} animals x {seconds:g} s, exact per-second truth"
     )
     if protocol == "tst":
@@ -516,8 +525,9 @@ def train_default_models(models_dir: str | os.PathLike = MODELS_DIR, n_videos: i
     card.write_text(
         "# Model card: behavscore per-second classifiers\n\n"
         "Shipped defaults, trained by `python -m behavscore.train --all` on synthetic videos rendered by "
-        "`behavscore.synth` with exact per-second truth. Training seeds 201 (FST) and 202, 204, 205 (TST) only; "
-        "seeds 101-106 (threshold tuning), 9101/9102, 9201/9202, 9301/9302, 9701/9702, 9803/9804 (evaluation) and 2024/2025 (sample videos) are never trained on. "
+        "`behavscore.synth` with exact per-second truth. Training seeds 201 and 206 (FST; 206 at 15 frames/s, the others at 25) "
+        "and 202, 204, 205 (TST) only; seeds 101-106 (threshold tuning), 9101/9102, 9201/9202, 9301/9302, 9701/9702, 9803/9804, "
+        "9815/9816 (evaluation) and 2024/2025 (sample videos) are never trained on. "
         "Labels: immobile vs mobile (2 classes), or immobile/swimming/climbing (FST, 3 classes); the TST passive "
         "swing after a struggle is immobile, as human scorers call it. These models have not been validated on real "
         "video: check them against a few hand-scored videos (`behavscore validate`) or train your own "

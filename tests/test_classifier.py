@@ -251,7 +251,7 @@ def test_shipped_model_scores_a_sample_video_through_the_scorer_interface():
     result = score_video(rows["video_path"].iloc[0], "fst", rois=rois_of(rows), model=_shipped("fst3"))
     assert {"label", "motion", "p_immobile", "p_swimming", "p_climbing"} <= set(result.seconds.columns)
     assert set(result.seconds["label"]) <= {"immobile", "swimming", "climbing"}
-    assert (result.summary["model"] == "fst3-v2").all()
+    assert (result.summary["model"] == "fst3-v3").all()
     assert {"swimming_s", "climbing_s"} <= set(result.summary.columns)
     # The agouti mouse of this video hardly moves in a quarter of its seconds: its still seconds
     # are not judged against the training range, and nothing else sets it apart.
