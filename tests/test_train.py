@@ -106,3 +106,15 @@ def test_train_reads_one_raters_observations_of_a_boris_project(lab_cohort, tmp_
     r = CliRunner().invoke(app, args + ["--observations", "*rater B"])
     assert r.exit_code == 0, r.output
     assert "Animals: 6; labelled seconds: 360" in (tmp_path / "MODEL_CARD.md").read_text()
+
+
+def test_synthetic_training_cohorts_are_rendered_at_their_own_frame_rate(tmp_path):
+    from behavscore.train import DEFAULT_SEEDS, seed_fps, synthetic_table
+    from behavscore.video import probe
+
+    # The shipped FST models learn from a cohort filmed at 15 frames/s besides one at 25.
+    assert sorted(seed_fps(seed) for seed in DEFAULT_SEEDS["fst"]) == [15.0, 25.0]
+    table = synthetic_table(tmp_path, "fst", [206], n_videos=1, seconds=6, animals=1)
+    assert probe(tmp_path / "fst_206" / table["video"].iloc[0]).fps == pytest.approx(15.0)
+    assert table["n_frames"].median() == 15
+    assert table["label"].notna().all()
