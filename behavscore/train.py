@@ -27,11 +27,11 @@ MODEL_VERSION = 3
 RESERVED_SEEDS = frozenset({101, 102, 103, 104, 105, 106, 9101, 9102, 9201, 9202, 9301, 9302, 9701, 9702, 9803, 9804, 9815, 9816, 2024, 2025})
 #: Seeds of the shipped default models' training cohorts. The TST model learns where a struggle
 #: ends and the passive swing begins within a second, which needs more examples than one cohort
-#: holds: three cohorts (seed 203 was kept out as a development check).
-DEFAULT_SEEDS = {"fst": (201, 206), "tst": (202, 204, 205)}
+#: holds: three cohorts per frame rate (seed 203 was kept out as a development check).
+DEFAULT_SEEDS = {"fst": (201, 206), "tst": (202, 204, 205, 207, 208, 209)}
 #: Frame rate of the synthetic cohorts, frames/s: 25 unless named here. Cameras record at 15 to
 #: 30 frames/s, and a movement's per-frame waveform, which the classifier reads, is coarser at 15.
-SEED_FPS = {206: 15.0}
+SEED_FPS = {206: 15.0, 207: 15.0, 208: 15.0, 209: 15.0}
 #: Shipped default models: file stem → (protocol, number of classes).
 DEFAULT_MODELS = {"fst2": ("fst", 2), "fst3": ("fst", 3), "tst2": ("tst", 2)}
 #: Training weight of TST passive-swing seconds (labelled immobile, rare and easily confused
@@ -525,8 +525,8 @@ def train_default_models(models_dir: str | os.PathLike = MODELS_DIR, n_videos: i
     card.write_text(
         "# Model card: behavscore per-second classifiers\n\n"
         "Shipped defaults, trained by `python -m behavscore.train --all` on synthetic videos rendered by "
-        "`behavscore.synth` with exact per-second truth. Training seeds 201 and 206 (FST; 206 at 15 frames/s, the others at 25) "
-        "and 202, 204, 205 (TST) only; seeds 101-106 (threshold tuning), 9101/9102, 9201/9202, 9301/9302, 9701/9702, 9803/9804, "
+        "`behavscore.synth` with exact per-second truth. Training seeds 201 and 206 (FST) and 202, 204, 205, 207, 208, 209 (TST) only, "
+        "206-209 filmed at 15 frames/s and the others at 25; seeds 101-106 (threshold tuning), 9101/9102, 9201/9202, 9301/9302, 9701/9702, 9803/9804, "
         "9815/9816 (evaluation) and 2024/2025 (sample videos) are never trained on. "
         "Labels: immobile vs mobile (2 classes), or immobile/swimming/climbing (FST, 3 classes); the TST passive "
         "swing after a struggle is immobile, as human scorers call it. These models have not been validated on real "

@@ -87,7 +87,8 @@ def main() -> None:
                 got[0] += int(ok.sum())
                 got[1] += len(ok)
                 swing = (m["detail"] == "swing").to_numpy()
-                swing_note = f", passive swing called immobile {auto_imm.to_numpy()[swing].mean():.0%} of {swing.sum()} s" if swing.any() else ""
+                called = int(auto_imm.to_numpy()[swing].sum())
+                swing_note = f", passive swing called immobile {called} of {swing.sum()} s ({called / swing.sum():.1%})" if swing.any() else ""
                 print(f"{args.protocol} seed {seed} {model:>9}: agreement {np.mean(truth_imm == auto_imm):.3f}, "
                       f"animals within bar {ok.sum()}/{len(ok)}, per-animal error s {error.tolist()}{swing_note}")
     for model, (ok, n) in totals.items():

@@ -37,7 +37,7 @@ def extremes(tmp_path_factory) -> dict:
 #: A TST animal that is almost always struggling spends most of its few immobile seconds in the
 #: passive swing that follows a struggle (a3 of this video: 37 of its 48 s), and the threshold
 #: scorer calls only 70-84 % of swing seconds immobile: measured 33 s for 48 s (the classifier
-#: 44 s). See "Known limits" in the README. Strict: passing would be news.
+#: 45 s). See "Known limits" in the README. Strict: passing would be news.
 SWING_DOMINATED = pytest.mark.xfail(strict=True, raises=AssertionError, reason="threshold scorer under-calls passive swing")
 
 
