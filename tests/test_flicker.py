@@ -116,7 +116,8 @@ def errors_s(video, signals, protocol: str, model: str):
 def test_flickering_lights_leave_immobility_where_truth_is(flickering, protocol, model):
     # Measured with frames differenced as they are: the threshold scorer called 48 s of TST
     # immobility for 6, the FST classifier 26 s for 12 (every scorer and protocol had an animal
-    # outside the bar); with brightness matched, every animal within 4 s.
+    # outside the bar; the FST classifier that also learned from 15-frames/s videos is within
+    # it even so, 5 s off at most); with brightness matched, every animal within 4 s.
     video, signals, naive = flickering[protocol]
     assert (signals.per_roi["flicker_dn"] > FLICKER_DN).all()
     error, tolerance, warnings = errors_s(video, signals, protocol, model)
@@ -124,7 +125,7 @@ def test_flickering_lights_leave_immobility_where_truth_is(flickering, protocol,
     assert any(str(signals.video) in w and "brightness" in w for w in warnings), warnings
     flags = score_signals(signals, protocol, model, window=(0, SECONDS)).summary["flags"]
     assert flags.str.contains("flickering light").all(), flags
-    naive_error, _, _ = errors_s(video, naive, protocol, model)
+    naive_error, _, _ = errors_s(video, naive, protocol, "threshold")
     assert (naive_error.abs() > tolerance).any(), naive_error  # the videos do test the matching
 
 
