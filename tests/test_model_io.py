@@ -123,7 +123,7 @@ def test_shipped_models_load_and_are_small(stem):
 
 def test_a_model_of_the_other_test_is_refused_before_any_decoding(short_fst, tmp_path):
     # A TST model reads a swimming mouse's paddling as struggle or swing: the numbers come out
-    # plausible (137 s for a 123-s truth on a sample mouse) and wrong, so the pairing is refused.
+    # plausible (133 s for a 123-s truth on a sample mouse) and wrong, so the pairing is refused.
     from typer.testing import CliRunner
 
     from behavscore import score_video
