@@ -23,7 +23,7 @@ def train(
     protocol: Annotated[str, typer.Option("--protocol", help="fst or tst.")] = "fst",
     classes: Annotated[int, typer.Option("--classes", help="2 (immobile/mobile) or 3 (FST: immobile/swimming/climbing).")] = 2,
     synthetic: Annotated[Optional[int], typer.Option("--synthetic", help="Train on N synthetic videos with exact truth.")] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic cohort (201-299 are training seeds).")] = 201,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic cohort (201-299 are training seeds; 206-209 are filmed at 15 frames/s, the others at 25).")] = 201,
     animals: Annotated[int, typer.Option("--animals", help="Animals per synthetic video.")] = 3,
     seconds: Annotated[float, typer.Option("--seconds", help="Length of each synthetic video, s.")] = 360.0,
     cohort: Annotated[Optional[Path], typer.Option("--cohort", help="Cohort table of the hand-scored videos.")] = None,
